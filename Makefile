@@ -1,0 +1,54 @@
+# audiotag — set-up, build, tests and demo. Every target is safe to run again.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+APT_PACKAGES := libtorch-dev ffmpeg sox python3-torch python3-torchaudio python3-sklearn python3-numpy python3-scipy
+NODE_STAMP := node_modules/.package-lock.json
+ADDON := build/Release/audiotag_native.node
+
+help:
+	@echo "make setup   apt packages, npm ci, native addon, TypeScript build (idempotent)"
+	@echo "make build   native addon + TypeScript"
+	@echo "make test    setup if needed, then lint, typecheck and the whole test suite"
+	@echo "make demo    a short end-to-end run"
+	@echo "make bench   the benchmarks in bench/ (JSON lines on stdout)"
+
+# ---- set-up -------------------------------------------------------------------------------
+setup: apt $(NODE_STAMP) build
+
+apt:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing apt packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
+	fi
+
+$(NODE_STAMP): package.json package-lock.json
+	ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
+	@touch $@
+
+build: native ts
+
+native: $(NODE_STAMP)
+	$(MAKE) -C native
+
+ts: $(NODE_STAMP)
+	npx tsc -p tsconfig.json
+
+# ---- checks -------------------------------------------------------------------------------
+test: setup
+	npx biome check src test bench scripts
+	node scripts/run-tests.mjs
+
+demo: setup
+	bin/audiotag demo
+
+bench: setup
+	bin/audiotag bench train --model cnn-model-1 --batch 32 --size 64 --steps 5 --json
+	bin/audiotag bench infer --model cnn-model-1 --batch 32 --size 64 --steps 5 --json
+
+clean:
+	rm -rf dist build
+
+.PHONY: help setup apt build native ts test demo bench clean
