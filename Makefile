@@ -2,7 +2,10 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-APT_PACKAGES := libtorch-dev ffmpeg sox python3-torch python3-torchaudio python3-sklearn python3-numpy python3-scipy
+# What the toolkit needs at run time.
+APT_PACKAGES := libtorch-dev ffmpeg sox
+# Reference implementations for fixtures and peer benchmarks only (never imported at run time).
+PEER_PACKAGES := python3-torch python3-torchaudio python3-sklearn python3-numpy python3-scipy
 NODE_STAMP := node_modules/.package-lock.json
 ADDON := build/Release/audiotag_native.node
 
@@ -12,12 +15,19 @@ help:
 	@echo "make test    setup if needed, then lint, typecheck and the whole test suite"
 	@echo "make demo    a short end-to-end run"
 	@echo "make bench   the benchmarks in bench/ (JSON lines on stdout)"
+	@echo "make peers   Debian's python3-torch/torchaudio/sklearn for fixtures and peer benchmarks"
 
 # ---- set-up -------------------------------------------------------------------------------
 setup: apt $(NODE_STAMP) build
 
 apt:
-	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@$(MAKE) --no-print-directory apt-install PKGS="$(APT_PACKAGES)"
+
+peers:
+	@$(MAKE) --no-print-directory apt-install PKGS="$(PEER_PACKAGES)"
+
+apt-install:
+	@missing=""; for p in $(PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing apt packages:$$missing"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
@@ -44,11 +54,11 @@ test: setup
 demo: setup
 	bin/audiotag demo
 
-bench: setup
+bench: setup peers
 	bin/audiotag bench train --model cnn-model-1 --batch 32 --size 64 --steps 5 --json
 	bin/audiotag bench infer --model cnn-model-1 --batch 32 --size 64 --steps 5 --json
 
 clean:
 	rm -rf dist build
 
-.PHONY: help setup apt build native ts test demo bench clean
+.PHONY: help setup apt peers apt-install build native ts test demo bench clean
