@@ -1,0 +1,236 @@
+// Feature benchmark: log-mel (mel spectrogram + power_to_db) of a preset over N clips of S seconds,
+// clips per second, against torchaudio's MelSpectrogram + AmplitudeToDB on the same clips and thread
+// count (scripts/bench/features_torchaudio.py through Debian's /usr/bin/python3).
+//
+//   npx tsx bench/features.ts [--preset fat2019] [--clips 100] [--seconds 5] [--threads 1] [--repeats 3]
+//   bin/audiotag bench features --preset fat2019 --json
+//
+// Clips: the first N ESC-10 clips (meta.csv order), decoded and resampled to the preset's rate by
+// src/audio (not timed), cropped/padded to S seconds; `--synthetic` uses generated noise+chirps instead.
+// Trimming is left out on both sides (torchaudio has none), so both time the same STFT → mel → dB work.
+// Threads: JS runs in-process for 1, on worker threads for more; torch.set_num_threads(threads).
+// Each side is timed `repeats` times after a warm-up and the best run is reported.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { cropOrPad } from '../src/audio/browser.js';
+import { loadAudio } from '../src/audio/index.js';
+import type { NDArray } from '../src/core/ndarray.js';
+import { type FeatureConfig, featuresFromSignal, type PresetName, resolveFeatureConfig } from '../src/features/index.js';
+import { decodeNpyFloat32 } from '../src/features/npy.js';
+import { FeatureWorkerPool } from '../src/features/node/extract.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const ESC10 = join(ROOT, '..', 'shared', 'data', 'esc10');
+
+export interface FeaturesBenchOptions {
+  preset?: PresetName;
+  clips?: number;
+  seconds?: number;
+  threads?: number;
+  repeats?: number;
+  synthetic?: boolean;
+  /** Skip the torchaudio side (e.g. without Debian's python3-torchaudio). */
+  noTorch?: boolean;
+}
+
+export interface FeaturesBenchResult {
+  bench: 'features';
+  preset: string;
+  clips: number;
+  seconds: number;
+  source: string;
+  threads: number;
+  clips_per_s: number;
+  torchaudio_clips_per_s: number | null;
+  torchaudio_batched_clips_per_s: number | null;
+  speedup_vs_torchaudio: number | null;
+  max_db_diff_vs_torchaudio: number | null;
+  js_seconds: number[];
+  load_avg_1m: number;
+  torch?: string;
+}
+
+async function loadClips(n: number, seconds: number, config: FeatureConfig, synthetic: boolean): Promise<Float32Array[]> {
+  const len = Math.round(seconds * config.sampleRate);
+  if (synthetic) {
+    // Deterministic noise + chirp per clip (LCG), for machines without the shared data.
+    return Array.from({ length: n }, (_, c) => {
+      let s = (c + 1) >>> 0;
+      const x = new Float32Array(len);
+      for (let i = 0; i < len; i++) {
+        s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+        const t = i / config.sampleRate;
+        x[i] = 0.3 * Math.sin(2 * Math.PI * (200 + 1000 * c * 0.01) * t * (1 + t)) + 0.05 * (s / 2 ** 32 - 0.5);
+      }
+      return x;
+    });
+  }
+  const names = readFileSync(join(ESC10, 'meta.csv'), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split(',')[0]!)
+    .slice(0, n);
+  if (names.length < n) throw new Error(`bench features: ESC-10 has ${names.length} clips, asked for ${n}`);
+  // Decoding 100 clips through ffmpeg takes a minute on a loaded machine: keep the decoded clips in
+  // .cache/ (git-ignored) for the next run.
+  const cacheFile = join(ROOT, '.cache', 'bench', `esc10-${n}x${len}@${config.sampleRate}.f32`);
+  if (existsSync(cacheFile)) {
+    const all = new Float32Array(new Uint8Array(readFileSync(cacheFile)).buffer);
+    if (all.length === n * len) return Array.from({ length: n }, (_, i) => all.slice(i * len, (i + 1) * len));
+  }
+  const out: Float32Array[] = [];
+  for (const name of names) {
+    const a = await loadAudio(join(ESC10, 'audio', name), { sampleRate: config.sampleRate, mono: true });
+    out.push(cropOrPad(a.channels[0]!, len));
+  }
+  const all = new Float32Array(n * len);
+  out.forEach((x, i) => all.set(x, i * len));
+  mkdirSync(dirname(cacheFile), { recursive: true });
+  writeFileSync(cacheFile, new Uint8Array(all.buffer));
+  return out;
+}
+
+async function timeJs(clips: Float32Array[], config: FeatureConfig, threads: number, repeats: number) {
+  const runs: number[] = [];
+  let first: NDArray | null = null;
+  if (threads <= 1) {
+    first = featuresFromSignal(clips[0]!, config); // warm-up: JIT, FFT plan, filterbank
+    for (let r = 0; r < repeats; r++) {
+      const t = performance.now();
+      for (const x of clips) featuresFromSignal(x, config);
+      runs.push((performance.now() - t) / 1000);
+    }
+    return { runs, first };
+  }
+  const pool = new FeatureWorkerPool(config, threads);
+  try {
+    const sr = config.sampleRate;
+    // Warm-up: every worker compiles and plans once (worker start-up is not part of the figure).
+    const warm = await Promise.all(
+      Array.from({ length: threads * 2 }, (_, i) => pool.run({ kind: 'samples', samples: clips[i % clips.length]!, sampleRate: sr })),
+    );
+    first = warm[0]!;
+    for (let r = 0; r < repeats; r++) {
+      const t = performance.now();
+      await Promise.all(clips.map((x) => pool.run({ kind: 'samples', samples: x, sampleRate: sr })));
+      runs.push((performance.now() - t) / 1000);
+    }
+  } finally {
+    await pool.close();
+  }
+  return { runs, first };
+}
+
+function runTorch(clips: Float32Array[], config: FeatureConfig, threads: number, repeats: number) {
+  const dir = mkdtempSync(join(tmpdir(), 'audiotag-bench-'));
+  try {
+    const input = join(dir, 'clips.f32');
+    const buf = new Float32Array(clips.length * clips[0]!.length);
+    clips.forEach((x, i) => buf.set(x, i * x.length));
+    writeFileSync(input, new Uint8Array(buf.buffer));
+    const dump = join(dir, 'first.npy');
+    const args = [
+      join(ROOT, 'scripts', 'bench', 'features_torchaudio.py'),
+      '--input',
+      input,
+      '--clips',
+      String(clips.length),
+      '--samples',
+      String(clips[0]!.length),
+      '--threads',
+      String(threads),
+      '--repeats',
+      String(repeats),
+      '--dump',
+      dump,
+      '--config',
+      JSON.stringify(config),
+    ];
+    const r = spawnSync('/usr/bin/python3', args, {
+      encoding: 'utf8',
+      env: { ...process.env, OMP_NUM_THREADS: String(threads) },
+    });
+    if (r.status !== 0) throw new Error(`torchaudio bench failed: ${r.stderr || r.error?.message}`);
+    const res = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
+    return { res, first: decodeNpyFloat32(readFileSync(dump), dump) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs the benchmark and returns the JSON record (see the file header). */
+export async function runFeaturesBench(opts: FeaturesBenchOptions = {}): Promise<FeaturesBenchResult> {
+  const preset = opts.preset ?? 'fat2019';
+  const n = opts.clips ?? 100;
+  const seconds = opts.seconds ?? 5;
+  const threads = opts.threads ?? 1;
+  const repeats = opts.repeats ?? 3;
+  const config = resolveFeatureConfig({ preset, trim: null, duration: null, format: 'mel', scale: 'db' });
+  const clips = await loadClips(n, seconds, config, opts.synthetic ?? false);
+  const js = await timeJs(clips, config, threads, repeats);
+  const result: FeaturesBenchResult = {
+    bench: 'features',
+    preset,
+    clips: n,
+    seconds,
+    source: opts.synthetic
+      ? 'synthetic chirp + noise'
+      : `ESC-10 (first ${n} in meta.csv) resampled to ${config.sampleRate} Hz by src/audio`,
+    threads,
+    clips_per_s: n / Math.min(...js.runs),
+    torchaudio_clips_per_s: null,
+    torchaudio_batched_clips_per_s: null,
+    speedup_vs_torchaudio: null,
+    max_db_diff_vs_torchaudio: null,
+    js_seconds: js.runs,
+    load_avg_1m: loadavg()[0]!,
+  };
+  if (!opts.noTorch) {
+    const t = runTorch(clips, config, threads, repeats);
+    result.torchaudio_clips_per_s = t.res.torchaudio_clips_per_s as number;
+    result.torchaudio_batched_clips_per_s = t.res.torchaudio_batched_clips_per_s as number;
+    result.speedup_vs_torchaudio = result.clips_per_s / result.torchaudio_clips_per_s;
+    result.torch = `${t.res.torch} / torchaudio ${t.res.torchaudio}`;
+    let d = 0;
+    for (let i = 0; i < t.first.data.length; i++) d = Math.max(d, Math.abs(t.first.data[i]! - js.first!.data[i]!));
+    result.max_db_diff_vs_torchaudio = d;
+  }
+  return result;
+}
+
+async function main(): Promise<void> {
+  const { values: a } = parseArgs({
+    options: {
+      preset: { type: 'string', default: 'fat2019' },
+      clips: { type: 'string', default: '100' },
+      seconds: { type: 'string', default: '5' },
+      threads: { type: 'string', default: '1' },
+      repeats: { type: 'string', default: '3' },
+      synthetic: { type: 'boolean', default: false },
+      'no-torch': { type: 'boolean', default: false },
+      json: { type: 'boolean', default: true },
+    },
+  });
+  const r = await runFeaturesBench({
+    preset: a.preset as PresetName,
+    clips: Number(a.clips),
+    seconds: Number(a.seconds),
+    threads: Number(a.threads),
+    repeats: Number(a.repeats),
+    synthetic: a.synthetic,
+    noTorch: a['no-torch'],
+  });
+  process.stdout.write(`${JSON.stringify(r)}\n`);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().catch((e) => {
+    process.stderr.write(`bench features: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,65 @@
+#!/usr/bin/python3
+"""torchaudio side of bench/features.ts: log-mel (MelSpectrogram + AmplitudeToDB) of the same clips.
+
+Reads --input (float32 little-endian, --clips x --samples, written by the bench), times
+MelSpectrogram(float32, librosa-0.10 settings: Slaney scale and norm, constant centre padding,
+periodic Hann) followed by AmplitudeToDB(top_db) per clip, like a Dataset's __getitem__, and also in one
+batched call. Prints one JSON line; writes the first clip's dB output to --dump (.npy) for a sanity
+comparison. Run by bench/features.ts with /usr/bin/python3 (Debian's torch/torchaudio).
+"""
+import argparse
+import json
+import time
+
+import numpy as np
+import torch
+import torchaudio
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--input", required=True)
+    ap.add_argument("--clips", type=int, required=True)
+    ap.add_argument("--samples", type=int, required=True)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--config", required=True, help="JSON: sampleRate nFft hopLength winLength nMels fmin fmax "
+                                                    "power topDb padMode")
+    ap.add_argument("--dump", default=None)
+    a = ap.parse_args()
+    c = json.loads(a.config)
+    torch.set_num_threads(a.threads)
+    x = torch.from_numpy(np.fromfile(a.input, dtype="<f4").reshape(a.clips, a.samples))
+    mel = torchaudio.transforms.MelSpectrogram(
+        sample_rate=c["sampleRate"], n_fft=c["nFft"], win_length=c["winLength"], hop_length=c["hopLength"],
+        f_min=float(c["fmin"]), f_max=float(c["fmax"]), n_mels=c["nMels"], power=float(c["power"]),
+        center=True, pad_mode=c["padMode"], norm="slaney", mel_scale="slaney")
+    db = torchaudio.transforms.AmplitudeToDB("power", top_db=c["topDb"])
+    with torch.no_grad():
+        first = db(mel(x[0]))  # warm-up (allocations, FFT plans)
+        if a.dump:
+            np.save(a.dump, np.ascontiguousarray(first.numpy()))
+        per_clip = []
+        for _ in range(a.repeats):
+            t = time.perf_counter()
+            for i in range(a.clips):
+                db(mel(x[i]))
+            per_clip.append(time.perf_counter() - t)
+        batched = []
+        for _ in range(a.repeats):
+            t = time.perf_counter()
+            db(mel(x))
+            batched.append(time.perf_counter() - t)
+    # On a 3-D batch AmplitudeToDB clamps top_db against the whole batch's max (it packs the batch as
+    # channels): slightly different values than per clip, the same amount of work.
+    print(json.dumps({
+        "torchaudio_clips_per_s": a.clips / min(per_clip),
+        "torchaudio_batched_clips_per_s": a.clips / min(batched),
+        "torchaudio_seconds": per_clip,
+        "torchaudio_threads": torch.get_num_threads(),
+        "torch": torch.__version__, "torchaudio": torchaudio.__version__,
+    }))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,153 @@
+// `audiotag dataset validate`: reads a manifest (or class folders), checks every row and every file,
+// and prints all problems at once; exit code 1 when any is an error.
+import { SingleBar } from 'cli-progress';
+import type { Command } from 'commander';
+import {
+  checkAudio,
+  formatProblem,
+  MANIFEST_FORMATS,
+  type ManifestFormat,
+  type Problem,
+  readManifest,
+} from '../../data/index.js';
+import { readClassList } from '../../metrics/node/submission.js';
+import { UsageError } from '../errors.js';
+
+interface ValidateFlags {
+  format?: string;
+  audioDir?: string;
+  pathCol?: string;
+  labelCol?: string;
+  labelSep?: string;
+  groupCol?: string;
+  foldCol?: string;
+  delimiter?: string;
+  classes?: string;
+  minDuration?: string;
+  maxDuration?: string;
+  decode: boolean;
+  jobs: string;
+  json?: boolean;
+}
+
+function seconds(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const v = Number(text);
+  if (text.trim() === '' || !(v >= 0))
+    throw new UsageError(`${flag} must be a number of seconds >= 0, got "${text}"`);
+  return v;
+}
+
+export function register(program: Command): void {
+  const dataset = program.command('dataset').description('inspect and check datasets');
+  dataset
+    .command('validate <manifest>')
+    .description(
+      'check every row and audio file of a manifest or class-folder dataset; exit code 1 on any error',
+    )
+    .option('--format <format>', `${MANIFEST_FORMATS.join('|')} (default: from the header, or folder)`)
+    .option(
+      '--audio-dir <dir>',
+      "folder the manifest's file names are relative to (default: the format's usual layout)",
+    )
+    .option('--path-col <name>', 'csv: column with the file name')
+    .option('--label-col <names>', 'csv: label column(s), comma-separated')
+    .option('--label-sep <sep>', 'csv: separator of several labels in one field (multi-label)')
+    .option('--group-col <name>', 'csv: group column (speaker, source recording)')
+    .option('--fold-col <name>', 'csv: predefined fold column')
+    .option('--delimiter <c>', 'csv: field separator (default ",")')
+    .option('--classes <file>', 'known classes: one per line, or a sample_submission.csv header')
+    .option('--min-duration <s>', 'clips shorter than this are errors')
+    .option('--max-duration <s>', 'clips longer than this are errors')
+    .option('--no-decode', 'read only file headers instead of decoding every clip')
+    .option('--jobs <n>', 'files decoded at once', '2')
+    .option('--json', 'print {summary, problems} as JSON instead of lines')
+    .action(async (manifest: string, flags: ValidateFlags) => {
+      if (flags.format !== undefined && !MANIFEST_FORMATS.includes(flags.format as ManifestFormat))
+        throw new UsageError(`--format must be one of ${MANIFEST_FORMATS.join(', ')}, got "${flags.format}"`);
+      const csvFlags = flags.pathCol ?? flags.labelCol ?? flags.labelSep ?? flags.groupCol ?? flags.foldCol;
+      const format = (flags.format ?? (csvFlags !== undefined ? 'csv' : undefined)) as
+        | ManifestFormat
+        | undefined;
+      if (format === 'csv' && !flags.pathCol) throw new UsageError('--format csv needs --path-col');
+      const jobs = Number(flags.jobs);
+      if (!Number.isInteger(jobs) || jobs < 1)
+        throw new UsageError(`--jobs must be an integer >= 1, got "${flags.jobs}"`);
+      const minDuration = seconds('--min-duration', flags.minDuration);
+      const maxDuration = seconds('--max-duration', flags.maxDuration);
+
+      const labelCols = flags.labelCol?.split(',').map((c) => c.trim());
+      const result = await readManifest({
+        path: manifest,
+        format,
+        audioDir: flags.audioDir,
+        classes: flags.classes ? await readClassList(flags.classes) : undefined,
+        csv: flags.pathCol
+          ? {
+              pathCol: flags.pathCol,
+              labelCol: labelCols && labelCols.length === 1 ? labelCols[0] : labelCols,
+              labelSep: flags.labelSep,
+              groupCol: flags.groupCol,
+              foldCol: flags.foldCol,
+              delimiter: flags.delimiter,
+            }
+          : undefined,
+      });
+      // Only a terminal gets a bar; logs and pipes stay clean.
+      const total = result.dataset.items.length;
+      const bar =
+        process.stderr.isTTY && total >= 50
+          ? new SingleBar({
+              stream: process.stderr,
+              format: 'checking audio [{bar}] {value}/{total} {eta_formatted}',
+              hideCursor: true,
+            })
+          : null;
+      bar?.start(total, 0);
+      const audio = await checkAudio(result.dataset, manifest, result.lines, {
+        decode: flags.decode,
+        minDuration,
+        maxDuration,
+        concurrency: jobs,
+        onProgress: (done) => bar?.update(done),
+      });
+      bar?.stop();
+      // Manifest problems and per-file ones, in line order.
+      const problems: Problem[] = [...result.problems, ...audio.problems].sort(
+        (a, b) => (a.line ?? 0) - (b.line ?? 0),
+      );
+      const errors = problems.filter((p) => p.severity === 'error').length;
+      const durations = [...audio.durations].filter((d) => Number.isFinite(d));
+      const summary = {
+        manifest,
+        format: result.format,
+        items: total,
+        good: total - new Set(audio.problems.map((p) => p.id)).size,
+        classes: result.dataset.classes.length,
+        multiLabel: result.dataset.multiLabel,
+        errors,
+        warnings: problems.length - errors,
+        ...(durations.length > 0
+          ? {
+              minDuration: Math.min(...durations),
+              maxDuration: Math.max(...durations),
+              totalHours: durations.reduce((a, b) => a + b, 0) / 3600,
+            }
+          : {}),
+      };
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify({ summary, problems }, null, 2)}\n`);
+      } else {
+        for (const p of problems) process.stdout.write(`${formatProblem(p)}\n`);
+        const dur =
+          durations.length > 0
+            ? `, ${summary.minDuration?.toFixed(2)}–${summary.maxDuration?.toFixed(2)} s per clip`
+            : '';
+        process.stdout.write(
+          `${manifest}: ${result.format}, ${total} clip(s) checked, ${summary.good} good, ${summary.classes} class(es)${dur}; ${errors} error(s), ${summary.warnings} warning(s)\n`,
+        );
+      }
+      // main() turns a thrown error into exit code 1 (it would overwrite process.exitCode with 0).
+      if (errors > 0) throw new Error(`${manifest}: ${errors} error(s), listed above`);
+    });
+}

@@ -1,0 +1,304 @@
+// FeatureConfig: every parameter of the feature pipeline, named after librosa's arguments (camelCased),
+// with librosa 0.10's defaults written out, so a JSON config reproduces a notebook exactly. Presets are
+// named after the solutions they come from.
+import { z } from 'zod';
+import { PAD_MODES } from './stft.js';
+import { WINDOW_NAMES } from './window.js';
+
+export const FEATURE_FORMATS = [
+  'mel',
+  'mfcc',
+  'mel-delta3',
+  'aaa',
+  'apd',
+  'apx',
+  'pcen',
+  'gammatone',
+  'gtcc',
+] as const;
+export type FeatureFormat = (typeof FEATURE_FORMATS)[number];
+
+export const NORMALIZATIONS = ['none', 'clip', 'minmax', 'clip-minmax', 'dataset'] as const;
+
+const posInt = z.number().int().positive();
+const pcenSchema = z.strictObject({
+  gain: z.number().min(0),
+  bias: z.number().min(0),
+  power: z.number().min(0),
+  timeConstant: z.number().positive(),
+  eps: z.number().positive(),
+  /** Multiplies the mel spectrogram first (librosa's example uses 2³¹ for integer-range audio). */
+  inputScale: z.number().positive(),
+});
+
+const statsSchema = z.strictObject({
+  per: z.enum(['channel', 'band']),
+  mean: z.array(z.number()),
+  std: z.array(z.number().min(0)),
+});
+
+/** The complete, resolved configuration. */
+export const featureConfigSchema = z.strictObject({
+  /** Target sample rate (Hz); input at another rate is resampled (librosa sr). */
+  sampleRate: posInt,
+  /** FFT size, any positive integer (n_fft). */
+  nFft: posInt,
+  /** Samples between frames (hop_length). */
+  hopLength: posInt,
+  /** Window length ≤ nFft, zero-padded to nFft in the middle (win_length). */
+  winLength: posInt,
+  window: z.enum(WINDOW_NAMES),
+  /** Centre frames by padding nFft/2 each side (center). */
+  center: z.boolean(),
+  /** Padding when centring: 'constant' (librosa ≥ 0.10) or 'reflect' (librosa < 0.10)… (pad_mode). */
+  padMode: z.enum(PAD_MODES),
+  /** Mel bands (or gammatone bands for gammatone/gtcc) (n_mels). */
+  nMels: posInt,
+  fmin: z.number().min(0),
+  fmax: z.number().positive(),
+  /** Exponent of the STFT magnitude: 2 power, 1 magnitude. */
+  power: z.number().positive(),
+  melScale: z.enum(['slaney', 'htk']),
+  melNorm: z.enum(['slaney']).nullable(),
+  /** 'db': power_to_db (or amplitude_to_db when power is 1); 'power': the linear spectrogram. */
+  scale: z.enum(['power', 'db']),
+  /** power_to_db's top_db; null disables the clamp. */
+  topDb: z.number().min(0).nullable(),
+  /** power_to_db's ref: a value or 'max'. */
+  ref: z.union([z.number().positive(), z.literal('max')]),
+  /** power_to_db's amin. */
+  amin: z.number().positive(),
+  /** Trim leading/trailing silence quieter than this many dB below the peak (librosa.effects.trim); null: off. */
+  trim: z.number().positive().nullable(),
+  /** Crop or zero-pad the (trimmed) clip to this many seconds; null keeps its length. */
+  duration: z.number().positive().nullable(),
+  /** Where the clip goes when cropped or padded to `duration`. */
+  durationAlign: z.enum(['start', 'center']),
+  format: z.enum(FEATURE_FORMATS),
+  /** Coefficients for mfcc and gtcc (n_mfcc). */
+  nMfcc: posInt,
+  /** MFCC liftering (0: off). */
+  lifter: z.number().min(0),
+  /** Savitzky-Golay window of the deltas (odd, ≥ 3). */
+  deltaWidth: z
+    .number()
+    .int()
+    .min(3)
+    .refine((w) => w % 2 === 1, { message: 'expected an odd integer ≥ 3' }),
+  pcen: pcenSchema,
+  /** Background subtraction of the (log-)spectrogram before the format is built; null: off. */
+  background: z.strictObject({ percentile: z.number().min(0).max(100) }).nullable(),
+  /** Frequency-envelope transfer onto `target` (one value per band, same scale); null: off. */
+  envelope: z.strictObject({ target: z.array(z.number()), maxGainDb: z.number().min(0) }).nullable(),
+  /** 'clip': per-clip mean 0 std 1; 'minmax': [0, 1]; 'clip-minmax': both; 'dataset': with normStats. */
+  normalize: z.enum(NORMALIZATIONS),
+  normStats: statsSchema.nullable(),
+});
+
+export type FeatureConfig = z.infer<typeof featureConfigSchema>;
+
+/** librosa 0.10's defaults (sr 22050, n_fft 2048, hop n_fft/4, 128 Slaney mels, power 2, 80 dB top_db). */
+export const LIBROSA_DEFAULTS: FeatureConfig = Object.freeze({
+  sampleRate: 22050,
+  nFft: 2048,
+  hopLength: 512,
+  winLength: 2048,
+  window: 'hann',
+  center: true,
+  padMode: 'constant',
+  nMels: 128,
+  fmin: 0,
+  fmax: 11025,
+  power: 2,
+  melScale: 'slaney',
+  melNorm: 'slaney',
+  scale: 'db',
+  topDb: 80,
+  ref: 1,
+  amin: 1e-10,
+  trim: null,
+  duration: null,
+  durationAlign: 'start',
+  format: 'mel',
+  nMfcc: 20,
+  lifter: 0,
+  deltaWidth: 9,
+  pcen: { gain: 0.98, bias: 2, power: 0.5, timeConstant: 0.4, eps: 1e-6, inputScale: 2 ** 31 },
+  background: null,
+  envelope: null,
+  normalize: 'none',
+  normStats: null,
+}) as FeatureConfig;
+
+type Overrides = Partial<FeatureConfig>;
+
+/** Presets; keys left out take librosa's defaults, fmax/winLength/hopLength derive as in librosa. */
+export const PRESETS = {
+  /** FAT2019 1st place (Akiyama & Sato) and daisukelab's kernels: 44.1 kHz, n_fft 2560, hop 347. */
+  fat2019: {
+    sampleRate: 44100,
+    nFft: 2560,
+    hopLength: 347,
+    nMels: 128,
+    fmin: 20,
+    fmax: 22050,
+    trim: 60,
+  },
+  /** FSDKaggle2018 beginner kernels: 16 kHz, 2 s, 20 MFCCs from 128 mels. */
+  fsd2018: { sampleRate: 16000, nFft: 2048, hopLength: 512, nMels: 128, format: 'mfcc', nMfcc: 20, duration: 2 },
+  /** The log-mel variant of fsd2018. */
+  'fsd2018-logmel': { sampleRate: 16000, nFft: 2048, hopLength: 512, nMels: 128, duration: 2 },
+  /** Keyword spotting: 16 kHz, 1 s, 25 ms windows every 10 ms, 64 mels. */
+  speech: {
+    sampleRate: 16000,
+    nFft: 512,
+    winLength: 400,
+    hopLength: 160,
+    nMels: 64,
+    fmin: 20,
+    fmax: 8000,
+    duration: 1,
+  },
+  /** BirdCLEF baselines: 32 kHz, n_fft 2048, hop 512, 128 mels over 50–14000 Hz. */
+  birdclef: { sampleRate: 32000, nFft: 2048, hopLength: 512, nMels: 128, fmin: 50, fmax: 14000 },
+} satisfies Record<string, Overrides>;
+
+export type PresetName = keyof typeof PRESETS;
+export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
+
+/** What resolveFeatureConfig accepts: a preset name, or overrides with an optional base preset. */
+export type FeatureConfigInput = PresetName | (Overrides & { preset?: PresetName });
+
+/** A bad configuration; `key` is the offending key ('' for the whole object). */
+export class FeatureConfigError extends Error {
+  override name = 'FeatureConfigError';
+  readonly key: string;
+  constructor(key: string, message: string) {
+    super(key ? `feature config: key "${key}": ${message}` : `feature config: ${message}`);
+    this.key = key;
+  }
+}
+
+const inputSchema = featureConfigSchema.partial().extend({
+  preset: z.enum(PRESET_NAMES as [PresetName]).optional(),
+  pcen: pcenSchema.partial().optional(),
+});
+
+function describe(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (v === undefined) return 'nothing';
+  try {
+    return JSON.stringify(v)?.slice(0, 60) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
+
+function valueAt(obj: unknown, path: readonly PropertyKey[]): unknown {
+  let v: unknown = obj;
+  for (const k of path) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
+  return v;
+}
+
+function firstIssue(error: z.ZodError, input: unknown): FeatureConfigError {
+  const issue = error.issues[0]!;
+  if (issue.code === 'unrecognized_keys') {
+    const key = [...issue.path, issue.keys[0]].join('.');
+    return new FeatureConfigError(
+      key,
+      `unknown key (expected one of ${Object.keys(featureConfigSchema.shape).join(', ')})`,
+    );
+  }
+  const key = issue.path.join('.');
+  return new FeatureConfigError(key, `${issue.message}, got ${describe(valueAt(input, issue.path))}`);
+}
+
+const resolved = new WeakSet<object>();
+
+/**
+ * Resolves a preset name or a partial config (over librosa's defaults, or over `preset`) into a complete,
+ * checked, frozen FeatureConfig. Derived defaults follow librosa: winLength = nFft, hopLength =
+ * ⌊winLength/4⌋, fmax = sampleRate/2. Errors are FeatureConfigErrors naming the key and what was expected.
+ * @example resolveFeatureConfig('fat2019'); resolveFeatureConfig({ preset: 'birdclef', nMels: 64 })
+ */
+export function resolveFeatureConfig(input: FeatureConfigInput | FeatureConfig = {}): FeatureConfig {
+  if (typeof input === 'object' && input !== null && resolved.has(input)) return input as FeatureConfig;
+  let overrides: Overrides & { preset?: PresetName };
+  if (typeof input === 'string') {
+    if (!(PRESET_NAMES as string[]).includes(input))
+      throw new FeatureConfigError('preset', `unknown preset "${input}" (expected one of ${PRESET_NAMES.join(', ')})`);
+    overrides = { preset: input };
+  } else {
+    const parsed = inputSchema.safeParse(input);
+    if (!parsed.success) throw firstIssue(parsed.error, input);
+    overrides = parsed.data as Overrides & { preset?: PresetName };
+  }
+  const { preset, ...rest } = overrides;
+  const base: Overrides = preset ? PRESETS[preset] : {};
+  const merged: Overrides = { ...base, ...rest };
+  const sampleRate = merged.sampleRate ?? LIBROSA_DEFAULTS.sampleRate;
+  const nFft = merged.nFft ?? LIBROSA_DEFAULTS.nFft;
+  const winLength = merged.winLength ?? nFft;
+  const full = {
+    ...LIBROSA_DEFAULTS,
+    ...merged,
+    sampleRate,
+    nFft,
+    winLength,
+    hopLength: merged.hopLength ?? Math.max(1, Math.floor(winLength / 4)),
+    fmax: merged.fmax ?? sampleRate / 2,
+    pcen: { ...LIBROSA_DEFAULTS.pcen, ...(merged.pcen ?? {}) },
+  };
+  const parsed = featureConfigSchema.safeParse(full);
+  if (!parsed.success) throw firstIssue(parsed.error, full);
+  const c = parsed.data;
+  checkCrossKeys(c);
+  const frozen = Object.freeze({ ...c, pcen: Object.freeze({ ...c.pcen }) }) as FeatureConfig;
+  resolved.add(frozen);
+  return frozen;
+}
+
+function checkCrossKeys(c: FeatureConfig): void {
+  if (c.winLength > c.nFft)
+    throw new FeatureConfigError('winLength', `expected at most nFft (${c.nFft}), got ${c.winLength}`);
+  if (c.fmax > c.sampleRate / 2)
+    throw new FeatureConfigError(
+      'fmax',
+      `expected at most the Nyquist frequency sampleRate/2 = ${c.sampleRate / 2}, got ${c.fmax}`,
+    );
+  if (c.fmin >= c.fmax) throw new FeatureConfigError('fmin', `expected below fmax (${c.fmax}), got ${c.fmin}`);
+  const cepstral = c.format === 'mfcc' || c.format === 'gtcc';
+  if (cepstral && c.nMfcc > c.nMels)
+    throw new FeatureConfigError('nMfcc', `expected at most nMels (${c.nMels}) for format ${c.format}, got ${c.nMfcc}`);
+  if (c.normalize === 'dataset' && c.normStats === null)
+    throw new FeatureConfigError('normStats', 'normalize "dataset" needs normStats (from DatasetStats.finalize())');
+  if (c.envelope && c.envelope.target.length !== c.nMels)
+    throw new FeatureConfigError(
+      'envelope.target',
+      `expected ${c.nMels} values (one per band), got ${c.envelope.target.length}`,
+    );
+}
+
+/** Number of output channels of a format (1 for 2-D outputs). */
+export function formatChannels(format: FeatureFormat): number {
+  return format === 'mel-delta3' || format === 'aaa' || format === 'apd' || format === 'apx' ? 3 : 1;
+}
+
+/**
+ * A stable string identifying a resolved config (sorted keys), the basis of the cache key.
+ * FEATURES_VERSION is part of it, so changing the algorithms invalidates caches.
+ */
+export const FEATURES_VERSION = 1;
+export function canonicalConfig(config: FeatureConfig): string {
+  const sort = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(sort);
+    if (v !== null && typeof v === 'object')
+      return Object.fromEntries(
+        Object.keys(v)
+          .sort()
+          .map((k) => [k, sort((v as Record<string, unknown>)[k])]),
+      );
+    return v;
+  };
+  return JSON.stringify({ v: FEATURES_VERSION, config: sort(config) });
+}

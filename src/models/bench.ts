@@ -1,0 +1,234 @@
+// Training and inference throughput of a registry model on random inputs, and the same measurement from
+// the PyTorch peer (bench/peers/torch_cnn.py), so the engine's overhead over PyTorch can be tracked.
+// Timing rule, on both sides: each step timed on its own, the median after `warmup` (2) steps.
+
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import * as E from '../engine/index.js';
+import { Adam } from '../engine/optim.js';
+import { crossEntropy } from '../nn/losses.js';
+import { createModel, getModelDefinition, resolveModelConfig } from './registry.js';
+
+export type BenchMode = 'train' | 'infer';
+
+export interface ModelBenchOptions {
+  mode: BenchMode;
+  model?: string;
+  batch?: number;
+  /** Side of the square input (the last two dims of the model's example input). */
+  size?: number;
+  steps?: number;
+  warmup?: number;
+  /** Intra-op threads; undefined leaves the engine's default (all cores). */
+  threads?: number;
+  classes?: number;
+  device?: string;
+  seed?: number;
+}
+
+export interface ModelBenchResult {
+  impl: 'audiotag' | 'torch';
+  mode: BenchMode;
+  model: string;
+  batch: number;
+  size: number;
+  steps: number;
+  threads: number;
+  device: string;
+  ms_per_step: number;
+  samples_per_s: number;
+}
+
+function resolved(o: ModelBenchOptions) {
+  const r = {
+    mode: o.mode,
+    model: o.model ?? 'cnn-model-1',
+    batch: o.batch ?? 32,
+    size: o.size ?? 128,
+    steps: o.steps ?? 10,
+    warmup: o.warmup ?? 2,
+    threads: o.threads,
+    classes: o.classes ?? 80,
+    device: o.device ?? 'cpu',
+    seed: o.seed ?? 0,
+  };
+  for (const k of ['batch', 'size', 'steps', 'classes'] as const)
+    if (!Number.isInteger(r[k]) || r[k] < 1)
+      throw new Error(`bench: ${k} must be a positive integer, got ${r[k]}`);
+  if (!Number.isInteger(r.warmup) || r.warmup < 0)
+    throw new Error(`bench: warmup must be a non-negative integer, got ${r.warmup}`);
+  if (r.threads !== undefined && (!Number.isInteger(r.threads) || r.threads < 1))
+    throw new Error(`bench: threads must be a positive integer, got ${r.threads}`);
+  if (r.mode !== 'train' && r.mode !== 'infer')
+    throw new Error(`bench: mode must be train or infer, got ${r.mode}`);
+  return r;
+}
+
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) throw new Error('median of no values');
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
+/** Times `steps` training (Adam, cross entropy) or inference (eval, no grad) steps of a registry model. */
+export function benchModel(opts: ModelBenchOptions): ModelBenchResult {
+  const o = resolved(opts);
+  if (o.threads !== undefined) E.setNumThreads(o.threads);
+  E.manualSeed(o.seed);
+  const config = resolveModelConfig(o.model, { numClasses: o.classes }) as Record<string, unknown>;
+  const spec = getModelDefinition(o.model).input(config);
+  const shape = [o.batch, ...spec.exampleShape];
+  for (let i = Math.max(1, shape.length - 2); i < shape.length; i++) shape[i] = o.size;
+  const model = createModel(o.model, config);
+  if (o.device !== 'cpu') model.to(o.device);
+  const x = E.randn(shape, { device: o.device });
+  const y = E.randint(0, o.classes, [o.batch], { dtype: 'int64', device: o.device });
+  let opt: Adam | null = null;
+  let step: () => void;
+  if (o.mode === 'train') {
+    model.train();
+    opt = new Adam(model.parameters(), { lr: 1e-3 });
+    const adam = opt;
+    step = () =>
+      E.tidy(() => {
+        adam.zeroGrad();
+        const out = model.call(x);
+        crossEntropy(out.clipwise, y).backward();
+        adam.step();
+      });
+  } else {
+    model.eval();
+    step = () =>
+      E.tidy(() =>
+        E.noGrad(() => {
+          model.call(x);
+        }),
+      );
+  }
+  // On CUDA, reading one value waits for the queued kernels, so the step time is the real one.
+  const sync = o.device.startsWith('cuda') ? () => E.tidy(() => void x.sum().item()) : () => {};
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < o.warmup + o.steps; i++) {
+      const t0 = performance.now();
+      step();
+      sync();
+      const dt = performance.now() - t0;
+      if (i >= o.warmup) times.push(dt);
+    }
+  } finally {
+    E.dispose([x, y]);
+    model.dispose();
+    opt?.dispose();
+  }
+  const ms = median(times);
+  return {
+    impl: 'audiotag',
+    mode: o.mode,
+    model: o.model,
+    batch: o.batch,
+    size: o.size,
+    steps: o.steps,
+    threads: E.getNumThreads(),
+    device: o.device,
+    ms_per_step: round3(ms),
+    samples_per_s: round3((o.batch / ms) * 1000),
+  };
+}
+
+/** The PyTorch peer script, found from the sources or from dist/. */
+export function torchPeerScript(): string {
+  for (const rel of ['../../bench/peers/torch_cnn.py', '../../../bench/peers/torch_cnn.py']) {
+    const p = fileURLToPath(new URL(rel, import.meta.url));
+    if (existsSync(p)) return p;
+  }
+  throw new Error(
+    'bench: bench/peers/torch_cnn.py not found (it ships with the repository, not the package)',
+  );
+}
+
+/** Debian's python3 with python3-torch (the pyenv python3 on PATH has no torch); AUDIOTAG_PYTHON overrides. */
+export function torchPython(): string {
+  return process.env.AUDIOTAG_PYTHON ?? '/usr/bin/python3';
+}
+
+/** Runs the same measurement in PyTorch (cnn-model-1 only). */
+export function benchTorchPeer(opts: ModelBenchOptions): ModelBenchResult {
+  const o = resolved(opts);
+  if (o.model !== 'cnn-model-1')
+    throw new Error(`bench: the torch peer only has cnn-model-1, not ${o.model}`);
+  const args = [
+    torchPeerScript(),
+    ...['--mode', o.mode, '--batch', o.batch, '--size', o.size, '--steps', o.steps, '--warmup', o.warmup],
+    ...['--classes', o.classes, '--device', o.device, '--seed', o.seed, '--threads', o.threads ?? 0],
+  ].map(String);
+  const r = spawnSync(torchPython(), args, { encoding: 'utf8' });
+  if (r.error) throw new Error(`bench: cannot run ${torchPython()}: ${r.error.message}`);
+  if (r.status !== 0)
+    throw new Error(
+      `bench: the torch peer failed (exit ${r.status}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`,
+    );
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  const res = JSON.parse(line) as ModelBenchResult & Record<string, unknown>;
+  return {
+    impl: 'torch',
+    mode: o.mode,
+    model: o.model,
+    batch: o.batch,
+    size: o.size,
+    steps: o.steps,
+    threads: res.threads,
+    device: o.device,
+    ms_per_step: res.ms_per_step,
+    samples_per_s: res.samples_per_s,
+  };
+}
+
+export interface BenchComparison {
+  mode: BenchMode;
+  rounds: number;
+  ours: ModelBenchResult[];
+  torch: ModelBenchResult[];
+  /** Medians over rounds of each side's median step. */
+  ours_ms_per_step: number;
+  torch_ms_per_step: number;
+  /** (ours − torch) / torch in %, on the medians; negative = faster than PyTorch. */
+  overhead_pct: number;
+}
+
+/**
+ * Alternates our run and PyTorch's `rounds` times (so load from other processes on the machine hits both
+ * alike) and compares the medians.
+ */
+export function compareWithTorch(
+  opts: ModelBenchOptions,
+  rounds = 1,
+  onResult?: (r: ModelBenchResult) => void,
+): BenchComparison {
+  const ours: ModelBenchResult[] = [];
+  const torch: ModelBenchResult[] = [];
+  for (let i = 0; i < rounds; i++) {
+    // Alternate who goes first, so neither side always meets a warmer (or hotter) machine.
+    const pair = i % 2 === 0 ? ['ours', 'torch'] : ['torch', 'ours'];
+    for (const who of pair) {
+      const r = who === 'ours' ? benchModel(opts) : benchTorchPeer(opts);
+      (who === 'ours' ? ours : torch).push(r);
+      onResult?.(r);
+    }
+  }
+  const a = median(ours.map((r) => r.ms_per_step));
+  const b = median(torch.map((r) => r.ms_per_step));
+  return {
+    mode: opts.mode,
+    rounds,
+    ours,
+    torch,
+    ours_ms_per_step: round3(a),
+    torch_ms_per_step: round3(b),
+    overhead_pct: Math.round(((a - b) / b) * 1000) / 10,
+  };
+}

@@ -1,0 +1,49 @@
+// src/models: the registry and the architectures. Importing this module registers every built-in model.
+
+import type { Device } from '../engine/index.js';
+import {
+  type CheckpointInfo,
+  loadCheckpoint,
+  readCheckpointConfig,
+  saveCheckpoint,
+} from '../nn/checkpoint.js';
+import { CnnModel1, cnnModel1Config, cnnModel1Input } from './cnn_model_1.js';
+import { createModel, modelOrigin, registerModel } from './registry.js';
+import type { AudioModel } from './types.js';
+
+export * from './cnn_model_1.js';
+export * from './registry.js';
+export * from './types.js';
+
+registerModel({
+  name: 'cnn-model-1',
+  description: 'Freesound 2019 8th-place VGG-like CNN: 4 conv blocks (64-512), avg+max pooling, 2-layer head',
+  configSchema: cnnModel1Config,
+  create: (c) => new CnnModel1(c),
+  input: cnnModel1Input,
+});
+
+/** Saves a registry model with its name and config, so `loadModel` can rebuild it. */
+export function saveModel(dir: string, model: AudioModel, info: CheckpointInfo = {}) {
+  const origin = modelOrigin(model);
+  if (!origin && info.model === undefined)
+    throw new Error('saveModel: the model was not made by createModel; pass info.model and info.config');
+  return saveCheckpoint(dir, model, { model: origin?.name, config: origin?.config, ...info });
+}
+
+/** Rebuilds the model named in a checkpoint's config.json and loads its weights (eval mode). */
+export function loadModel(dir: string, opts: { device?: Device; strict?: boolean } = {}) {
+  const config = readCheckpointConfig(dir);
+  if (typeof config.model !== 'string')
+    throw new Error(`loadModel: ${dir}/config.json names no model ("model" key); use loadCheckpoint instead`);
+  const model = createModel(config.model, config.config ?? {});
+  try {
+    if (opts.device) model.to(opts.device);
+    loadCheckpoint(dir, { into: model, strict: opts.strict, device: opts.device });
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  model.eval();
+  return { model, config };
+}

@@ -1,0 +1,22 @@
+// What every model of the registry is: a Module from a batch of inputs to clip-wise logits, optionally
+// with frame-wise logits (PANNs-style sound event detection models).
+
+import type { Tensor } from '../engine/index.js';
+import type { Module } from '../nn/module.js';
+
+export interface ModelOutput {
+  /** Logits [B, C], one row per clip: what the trainer's loss and the metrics use. */
+  clipwise: Tensor;
+  /** Per-frame logits [B, T, C] for models that localise events in time. */
+  framewise?: Tensor;
+}
+
+export type AudioModel = Module<[Tensor], ModelOutput>;
+
+/** The input a model expects, for docs, benches and checks: channels first, no batch dim. */
+export interface InputSpec {
+  /** e.g. [3, 128, 128] for an image-like spectrogram model, [1, 16000] for a waveform model. */
+  exampleShape: number[];
+  /** What the dims mean, e.g. 'channels × mel bins × frames'. */
+  layout: string;
+}

@@ -1,0 +1,88 @@
+// `audiotag augment`, in process through the CLI's main().
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { loadAudio } from '../../src/audio/index.js';
+import { main } from '../../src/cli/main.js';
+
+const root = join(import.meta.dirname, '../..');
+const digit = join(root, '../shared/data/fsdd/audio/0_jackson_0.wav');
+const speech = join(root, 'configs/augment/speech-waveform.yaml');
+const fat = join(root, 'configs/augment/fat2019-8th.yaml');
+const dir = mkdtempSync(join(tmpdir(), 'audiotag-augment-cli-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/**
+ * Runs the CLI in process, returning its exit code and stderr. Only stderr is captured: in a test
+ * file's process stdout carries the test runner's own events.
+ */
+async function run(...args: string[]): Promise<{ code: number; err: string }> {
+  let err = '';
+  const e = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((s: string) => ((err += s), true)) as typeof process.stderr.write;
+  try {
+    return { code: await main(['augment', ...args]), err };
+  } finally {
+    process.stderr.write = e;
+  }
+}
+
+/** Runs bin/audiotag in a child process (successful runs print their JSON summary on stdout). */
+function spawn(...args: string[]): { code: number; out: string; err: string } {
+  const r = spawnSync(join(root, 'bin/audiotag'), ['augment', ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, AUDIOTAG_FROM_SOURCE: '1' },
+  });
+  return { code: r.status ?? 1, out: r.stdout, err: r.stderr };
+}
+
+describe('audiotag augment', () => {
+  it('writes the augmented clip of a waveform pipeline, the same for the same seed', async () => {
+    const a = join(dir, 'a.wav');
+    const b = join(dir, 'b.wav');
+    const c = join(dir, 'c.wav');
+    const r = spawn(digit, '--config', speech, '--out', a, '--seed', '7');
+    assert.equal(r.code, 0, r.err);
+    assert.equal(JSON.parse(r.out).kind, 'waveform');
+    assert.equal(spawn(digit, '--config', speech, '--out', b, '--seed', '7').code, 0);
+    assert.equal(spawn(digit, '--config', speech, '--out', c, '--seed', '8').code, 0);
+    const x = (await loadAudio(digit)).channels[0]!;
+    const y = (await loadAudio(a)).channels[0]!;
+    assert.equal(y.length, x.length);
+    assert.notDeepEqual(y, x);
+    assert.deepEqual(readFileSync(a), readFileSync(b));
+    assert.notDeepEqual(readFileSync(a), readFileSync(c));
+  });
+
+  it('bad or missing flags are usage errors (exit 2) naming the flag', async () => {
+    const cases: [string[], RegExp][] = [
+      [[digit, '--out', join(dir, 'x.wav')], /--config is required/],
+      [[digit, '--config', speech, '--out', join(dir, 'x.wav'), '--seed', '-1'], /--seed must be an integer/],
+      [[digit, '--config', speech, '--out', join(dir, 'x.wav'), '--seed', '1.5'], /--seed must be an integer/],
+      [[digit, '--config', speech], /--out is required/],
+      [[digit, '--config', speech, '--out', join(dir, 'x.mp3')], /--out must name a \.wav file/],
+      [[digit, '--config', speech, '--out', join(dir, 'x.wav'), '--mix-with', digit], /--mix-with only applies/],
+      [[digit, '--config', fat], /--png is required/],
+      [[digit, '--config', fat, '--png', join(dir, 'x.png'), '--out', join(dir, 'x.wav')], /--out: a spectrogram pipeline writes no audio/],
+      [[digit, '--config', fat, '--png', join(dir, 'x.jpg')], /--png must name a \.png file/],
+      [[digit, '--config', fat, '--png', join(dir, 'x.png'), '--preset', 'nope'], /--preset must be one of fat2019/],
+    ];
+    for (const [args, re] of cases) {
+      const r = await run(...args);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.err}`);
+      assert.match(r.err, re);
+    }
+  });
+
+  it('a bad config is an error naming the file and the key (exit 1)', async () => {
+    const cfg = join(dir, 'bad.yaml');
+    writeFileSync(cfg, 'name: Gain\nminGainDb: loud\n');
+    const r = await run(digit, '--config', cfg, '--out', join(dir, 'x.wav'));
+    assert.equal(r.code, 1);
+    assert.match(r.err, /bad\.yaml: Gain: minGainDb: expected number/);
+    assert.equal(existsSync(join(dir, 'x.wav')), false);
+  });
+});
