@@ -39,7 +39,10 @@ const clip = (sr: number) => Float32Array.from({ length: 5 * sr }, () => 0.3 * r
 const clips = { 16000: clip(16000), 44100: clip(44100) };
 const item = { data: Float32Array.from({ length: 3 * 128 * 128 }, () => rng.normal()), shape: [3, 128, 128] };
 const b = 64;
-const batch = { data: Float32Array.from({ length: b * 3 * 128 * 128 }, () => rng.normal()), shape: [b, 3, 128, 128] };
+const batch = {
+  data: Float32Array.from({ length: b * 3 * 128 * 128 }, () => rng.normal()),
+  shape: [b, 3, 128, 128],
+};
 const targets = { data: new Float32Array(b * 80), shape: [b, 80] };
 for (let i = 0; i < b; i++) targets.data[i * 80 + (i % 80)] = 1;
 const noisy = { batch, targets };
@@ -47,14 +50,22 @@ const noisy = { batch, targets };
 for (const name of augmentationNames()) {
   const entry = registryEntry(name);
   if (!entry || (only && !only.includes(name))) continue;
-  const row: Record<string, unknown> = { bench: 'augment-transform', name, kind: entry.kind, slow: entry.slow ?? false };
+  const row: Record<string, unknown> = {
+    bench: 'augment-transform',
+    name,
+    kind: entry.kind,
+    slow: entry.slow ?? false,
+  };
   if (entry.kind === 'waveform') {
     for (const sr of [16000, 44100] as const) {
       // File-backed transforms get in-memory clips of the same kind instead.
       let t: WaveformAugmentation;
       if (name === 'BackgroundNoise' || name === 'ImpulseResponse') {
         const { BackgroundNoise, ImpulseResponse } = await import('../src/augment/index.js');
-        const irLike = Float32Array.from({ length: sr / 2 }, (_, i) => rng.normal() * Math.exp(-i / (0.05 * sr)));
+        const irLike = Float32Array.from(
+          { length: sr / 2 },
+          (_, i) => rng.normal() * Math.exp(-i / (0.05 * sr)),
+        );
         t =
           name === 'BackgroundNoise'
             ? new BackgroundNoise({}, { clips: [clip(sr)], sampleRate: sr })

@@ -18,8 +18,11 @@ struct Handle {
 };
 
 struct TensorHandle : Handle {
-  explicit TensorHandle(at::Tensor t) : Handle(Kind::Tensor), tensor(std::move(t)) {}
+  explicit TensorHandle(at::Tensor t) : Handle(Kind::Tensor), tensor(std::move(t)) { ++count; }
+  ~TensorHandle() override { --count; }
   at::Tensor tensor;  // undefined after dispose(): the libtorch memory is released at that moment
+  // Handle objects not yet collected by GC (disposed or not); tests use it to see the finalizer work.
+  static inline int64_t count = 0;
 };
 
 // ---- op table: every exported function runs inside a guard that turns C++ exceptions into

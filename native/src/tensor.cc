@@ -60,6 +60,7 @@ const OpEntry kOps[] = {
       }
       return Nothing(info);
     }),
+    OP("handleCount", { return Napi::Number::New(info.Env(), static_cast<double>(TensorHandle::count)); }),
     OP("item", {
       const at::Tensor& x = T(info, 0);
       return Napi::Number::New(info.Env(), x.item().toDouble());

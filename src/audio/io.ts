@@ -205,7 +205,8 @@ function ffmpegInput(path: string): string {
 const probeCache = new Map<string, AudioInfo>();
 const PROBE_CACHE_SIZE = 512;
 
-async function cachedProbe(path: string, key: string): Promise<AudioInfo> {
+async function cachedProbe(path: string, fileKey: string): Promise<AudioInfo> {
+  const key = `${fileKey}\0${ffprobeBin()}`;
   const hit = probeCache.get(key);
   if (hit !== undefined) return { ...hit };
   const info = await probe(path);
@@ -303,7 +304,7 @@ async function decodeWithFfmpeg(
     if (offset > 0)
       throw new AudioDecodeError(
         path,
-        `offset ${offset} s is at or past the end of the clip (${info.duration.toFixed(3)} s)`,
+        `offset ${offset} s is at or past the end of the clip (${Number.isFinite(info.duration) ? `${info.duration.toFixed(3)} s` : 'length unknown'})`,
       );
     throw new AudioDecodeError(path, 'zero-length clip (ffmpeg decoded no samples)');
   }

@@ -167,7 +167,21 @@ export function resample(
       const row = num * taps;
       acc = 0;
       if (start >= 0 && start + taps <= n) {
-        for (let m = 0; m < taps; m++) acc += coefs[row + m]! * x[start + m]!;
+        // Four independent sums: one chain of dependent adds is latency-bound, four run about twice as fast.
+        // taps is always even (2 * half); the pair left over when taps % 4 == 2 is added after the loop.
+        let a0 = 0;
+        let a1 = 0;
+        let a2 = 0;
+        let a3 = 0;
+        let m = 0;
+        for (; m < taps - 3; m += 4) {
+          a0 += coefs[row + m]! * x[start + m]!;
+          a1 += coefs[row + m + 1]! * x[start + m + 1]!;
+          a2 += coefs[row + m + 2]! * x[start + m + 2]!;
+          a3 += coefs[row + m + 3]! * x[start + m + 3]!;
+        }
+        for (; m < taps; m++) a0 += coefs[row + m]! * x[start + m]!;
+        acc = a0 + a1 + (a2 + a3);
       } else {
         const lo = Math.max(0, -start);
         const hi = Math.min(taps, n - start);

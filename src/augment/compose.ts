@@ -253,7 +253,9 @@ const SomeOfSchema = z
       .union(
         [
           z.number().int().min(0),
-          z.tuple([z.number().int().min(0), z.number().int().min(0)], { error: 'expected a [min, max] pair' }),
+          z.tuple([z.number().int().min(0), z.number().int().min(0)], {
+            error: 'expected a [min, max] pair',
+          }),
         ],
         { error: 'expected a count ≥ 0 or a [min, max] pair of counts' },
       )

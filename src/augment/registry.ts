@@ -71,42 +71,41 @@ export function registryEntry(name: string): RegistryEntry | undefined {
 }
 
 type Ctor = { schema: AnySchema; new (options: Record<string, unknown>): AnyAugmentation };
-function add(kind: AugmentationKind, cls: Ctor, slow = false): void {
-  registerAugmentation(cls.name, { kind, schema: cls.schema, create: (o) => new cls(o), slow });
-}
-
-for (const c of [
-  Gain,
-  GaussianNoise,
-  GaussianSNR,
-  ColoredNoise,
-  BackgroundNoise,
-  Shift,
-  TimeMask,
-  PolarityInversion,
-  Reverse,
-  LowPass,
-  HighPass,
-  BandPass,
-  ImpulseResponse,
-  Clip,
-  ClippingDistortion,
-  RandomCrop,
-] as Ctor[])
-  add('waveform', c);
-add('waveform', PitchShift as unknown as Ctor, true);
-add('waveform', TimeStretch as unknown as Ctor, true);
-for (const c of [
-  SpecFrequencyMask,
-  SpecTimeMask,
-  SpecTimeWarp,
-  RandomZoomCrop,
-  Lighting,
-  RandomResizedCrop,
-  FrequencyShift,
-] as Ctor[])
-  add('spectrogram', c);
-for (const c of [Mixup, SpecMix, MixupSpecMix, CutMix, MixWithNoisy] as Ctor[]) add('batch', c);
+// Names are spelled out rather than taken from class names, which a minifier may rename.
+const BUILT_IN: [AugmentationKind, string, Ctor, boolean?][] = [
+  ['waveform', 'Gain', Gain as Ctor],
+  ['waveform', 'GaussianNoise', GaussianNoise as Ctor],
+  ['waveform', 'GaussianSNR', GaussianSNR as Ctor],
+  ['waveform', 'ColoredNoise', ColoredNoise as Ctor],
+  ['waveform', 'BackgroundNoise', BackgroundNoise as unknown as Ctor],
+  ['waveform', 'Shift', Shift as Ctor],
+  ['waveform', 'TimeMask', TimeMask as Ctor],
+  ['waveform', 'PolarityInversion', PolarityInversion as Ctor],
+  ['waveform', 'Reverse', Reverse as Ctor],
+  ['waveform', 'LowPass', LowPass as Ctor],
+  ['waveform', 'HighPass', HighPass as Ctor],
+  ['waveform', 'BandPass', BandPass as Ctor],
+  ['waveform', 'ImpulseResponse', ImpulseResponse as unknown as Ctor],
+  ['waveform', 'Clip', Clip as Ctor],
+  ['waveform', 'ClippingDistortion', ClippingDistortion as Ctor],
+  ['waveform', 'RandomCrop', RandomCrop as Ctor],
+  ['waveform', 'PitchShift', PitchShift as Ctor, true],
+  ['waveform', 'TimeStretch', TimeStretch as Ctor, true],
+  ['spectrogram', 'SpecFrequencyMask', SpecFrequencyMask as Ctor],
+  ['spectrogram', 'SpecTimeMask', SpecTimeMask as Ctor],
+  ['spectrogram', 'SpecTimeWarp', SpecTimeWarp as Ctor],
+  ['spectrogram', 'RandomZoomCrop', RandomZoomCrop as Ctor],
+  ['spectrogram', 'Lighting', Lighting as Ctor],
+  ['spectrogram', 'RandomResizedCrop', RandomResizedCrop as Ctor],
+  ['spectrogram', 'FrequencyShift', FrequencyShift as Ctor],
+  ['batch', 'Mixup', Mixup as Ctor],
+  ['batch', 'SpecMix', SpecMix as Ctor],
+  ['batch', 'MixupSpecMix', MixupSpecMix as Ctor],
+  ['batch', 'CutMix', CutMix as Ctor],
+  ['batch', 'MixWithNoisy', MixWithNoisy as Ctor],
+];
+for (const [kind, name, cls, slow] of BUILT_IN)
+  registerAugmentation(name, { kind, schema: cls.schema, create: (o) => new cls(o), slow: slow ?? false });
 
 export interface FromSpecOptions {
   /** false builds the pipeline switched off (identity), as `.eval()` would. Default true. */

@@ -51,12 +51,12 @@ export class ManifestBuilder {
     this.problems.push({ severity, kind, source: this.source, line, id, message });
   }
 
-  /** Marks the current row bad (the reader found an error in one of its fields). */
+  /** Reports an error the reader found in one of a row's fields; the reader then adds the row as rejected. */
   rowError(line: number | undefined, kind: ProblemKind, message: string, id?: string): void {
     this.report('error', kind, line, message, id);
   }
 
-  /** Adds a row; returns false when it was rejected (duplicate, empty label). */
+  /** Adds a row (`rejected` when the reader already reported an error in it); false when it is not usable. */
   add(row: RowInput, rejected = false): boolean {
     let ok = !rejected;
     if (row.id === '') {

@@ -39,6 +39,7 @@ export {
   parsePythonList,
   type ReaderOptions,
   readBirdclef,
+  readClassList,
   readCsvManifest,
   readEsc50,
   readFolder,

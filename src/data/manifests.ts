@@ -1,7 +1,7 @@
 // Readers for each competition's manifest format and a generic CSV. Each returns the good rows as a
 // Dataset plus every problem found (with its line), so one run shows everything wrong with a file.
 import { type Dirent, existsSync, statSync } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { ManifestBuilder, type RowInput } from './builder.js';
 import { type CsvTable, columnIndex, readCsv } from './csv.js';
@@ -497,6 +497,20 @@ export async function readSampleSubmission(
   }
   const result = await builder.finish(classes ?? []);
   return { ...result, format: wide ? 'wide' : 'labels', idColumn };
+}
+
+/** Class names from a file: a CSV's header after the id column (sample_submission.csv), else one per line. */
+export async function readClassList(path: string): Promise<string[]> {
+  if (extname(path).toLowerCase() === '.csv') {
+    const table = await readCsv(path);
+    if (table.header.length < 2) throw new Error(`${path}: expected an id column followed by class columns`);
+    return table.header.slice(1);
+  }
+  const text = await readFile(path, 'utf8');
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
 }
 
 export type ManifestFormat = 'fsd2018' | 'fsd2019' | 'birdclef' | 'esc50' | 'folder' | 'csv';

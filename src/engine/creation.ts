@@ -9,6 +9,7 @@ import {
   DTYPE_BYTES,
   type DType,
   dtypeCode,
+  isFloating,
   numel,
   type Shape,
 } from './dtype.js';
@@ -22,16 +23,28 @@ export interface CreateOpts {
   requiresGrad?: boolean;
 }
 
-type Data = Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | number[] | boolean[] | number;
+type Data =
+  | Float32Array
+  | Float64Array
+  | Int32Array
+  | BigInt64Array
+  | Uint8Array
+  | number[]
+  | boolean[]
+  | number;
 
-function resolve(op: string, opts: CreateOpts | undefined, dflt: DType): { dtype: number; device: string; rg: boolean } {
+function resolve(
+  op: string,
+  opts: CreateOpts | undefined,
+  dflt: DType,
+): { dtype: number; device: string; rg: boolean } {
   const o = opts ?? {};
   if (typeof o !== 'object') fail(op, `options must be an object, got ${typeof o}`);
-  return {
-    dtype: dtypeCode(op, o.dtype ?? dflt),
-    device: o.device === undefined ? 'cpu' : checkDevice(op, o.device),
-    rg: o.requiresGrad === true,
-  };
+  const dtype = o.dtype ?? dflt;
+  const code = dtypeCode(op, dtype);
+  const rg = o.requiresGrad === true;
+  if (rg && !isFloating(dtype)) fail(op, `only floating point tensors can require gradients, not ${dtype}`);
+  return { dtype: code, device: o.device === undefined ? 'cpu' : checkDevice(op, o.device), rg };
 }
 
 function finish(t: Tensor, rg: boolean): Tensor {
@@ -160,7 +173,8 @@ export function arange(a: number, b?: number | CreateOpts, c?: number, d?: Creat
     opts = b;
   }
   for (const v of [start, end, step]) {
-    if (typeof v !== 'number' || !Number.isFinite(v)) fail('arange', `bounds must be finite numbers, got ${v}`);
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      fail('arange', `bounds must be finite numbers, got ${v}`);
   }
   if (step === 0) fail('arange', 'step must not be 0');
   const ints = Number.isInteger(start) && Number.isInteger(end) && Number.isInteger(step);
@@ -204,7 +218,8 @@ export function where(cond: Tensor, a: Tensor | number, b: Tensor | number): Ten
 // ---- random, on libtorch's default generator (CPU, and every CUDA device when present)
 
 export function manualSeed(seed: number): void {
-  if (!Number.isSafeInteger(seed) || seed < 0) fail('manualSeed', `seed must be a non-negative integer, got ${seed}`);
+  if (!Number.isSafeInteger(seed) || seed < 0)
+    fail('manualSeed', `seed must be a non-negative integer, got ${seed}`);
   N.manualSeed(seed);
 }
 
@@ -241,7 +256,9 @@ export function bernoulli(probs: Tensor): Tensor {
 
 /** Indices drawn from the rows of probs (int64). */
 export function multinomial(probs: Tensor, numSamples: number, replacement = false): Tensor {
-  return wrap(N.multinomial(H(probs, 'multinomial'), checkInt('multinomial', 'numSamples', numSamples), replacement));
+  return wrap(
+    N.multinomial(H(probs, 'multinomial'), checkInt('multinomial', 'numSamples', numSamples), replacement),
+  );
 }
 
 // ---- threads: libtorch's intra-op pool. The addon starts it at every usable core (OMP_NUM_THREADS wins).
@@ -335,7 +352,10 @@ export function fromBytes(
   const s = checkShape(op, shape);
   const expected = numel(s) * DTYPE_BYTES[dtype];
   if (bytes.byteLength !== expected) {
-    fail(op, `${bytes.byteLength} bytes do not fit shape [${s.join(', ')}] of ${dtype} (${expected} expected)`);
+    fail(
+      op,
+      `${bytes.byteLength} bytes do not fit shape [${s.join(', ')}] of ${dtype} (${expected} expected)`,
+    );
   }
   const device = opts.device === undefined ? 'cpu' : checkDevice(op, opts.device);
   return wrap(N.fromBuffer(bytes, s, code, code, device, opts.requiresGrad === true));

@@ -6,7 +6,16 @@ export type Device = string;
 export type Shape = readonly number[];
 
 /** In native/src/common.cc order: the index is the code the addon uses. */
-export const DTYPES: readonly DType[] = ['float32', 'float64', 'int64', 'int32', 'bool', 'uint8', 'float16', 'bfloat16'];
+export const DTYPES: readonly DType[] = [
+  'float32',
+  'float64',
+  'int64',
+  'int32',
+  'bool',
+  'uint8',
+  'float16',
+  'bfloat16',
+];
 const CODES = new Map<string, number>(DTYPES.map((d, i) => [d, i]));
 
 /** Bytes per element. */
@@ -53,7 +62,8 @@ export function checkDevice(op: string, d: unknown): string {
 
 /** A shape of non-negative integers (creation). */
 export function checkShape(op: string, shape: unknown): number[] {
-  if (!Array.isArray(shape) && !ArrayBuffer.isView(shape)) fail(op, `shape must be an array, got ${String(shape)}`);
+  if (!Array.isArray(shape) && !ArrayBuffer.isView(shape))
+    fail(op, `shape must be an array, got ${String(shape)}`);
   const s = Array.from(shape as ArrayLike<number>);
   for (const d of s) {
     if (!Number.isInteger(d) || d < 0) fail(op, `shape [${s.join(', ')}] has a bad dimension ${d}`);
@@ -65,7 +75,8 @@ export function checkShape(op: string, shape: unknown): number[] {
 export function checkTargetShape(op: string, shape: unknown): number[] {
   if (!Array.isArray(shape)) fail(op, `shape must be an array, got ${String(shape)}`);
   for (const d of shape as unknown[]) {
-    if (!Number.isInteger(d) || (d as number) < -1) fail(op, `shape [${shape.join(', ')}] has a bad dimension ${d}`);
+    if (!Number.isInteger(d) || (d as number) < -1)
+      fail(op, `shape [${shape.join(', ')}] has a bad dimension ${d}`);
   }
   return shape as number[];
 }

@@ -45,7 +45,14 @@ export interface ConvOpts {
   groups?: number;
 }
 
-function conv(op: 'conv1d' | 'conv2d', n: number, x: Tensor, w: Tensor, b: Tensor | null | undefined, o: ConvOpts) {
+function conv(
+  op: 'conv1d' | 'conv2d',
+  n: number,
+  x: Tensor,
+  w: Tensor,
+  b: Tensor | null | undefined,
+  o: ConvOpts,
+) {
   const padding =
     o.padding === 'same' || o.padding === 'valid' ? o.padding : tuple(op, 'padding', o.padding, n, 0);
   return wrap(
@@ -79,7 +86,14 @@ export interface ConvTransposeOpts {
   groups?: number;
 }
 
-function convT(op: 'convTranspose1d' | 'convTranspose2d', n: number, x: Tensor, w: Tensor, b: Tensor | null | undefined, o: ConvTransposeOpts) {
+function convT(
+  op: 'convTranspose1d' | 'convTranspose2d',
+  n: number,
+  x: Tensor,
+  w: Tensor,
+  b: Tensor | null | undefined,
+  o: ConvTransposeOpts,
+) {
   return wrap(
     N[op](
       H(x, op, 'input'),
@@ -156,10 +170,22 @@ export function layerNorm(
   );
 }
 
-export function groupNorm(x: Tensor, numGroups: number, weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
+export function groupNorm(
+  x: Tensor,
+  numGroups: number,
+  weight?: Tensor | null,
+  bias?: Tensor | null,
+  eps = 1e-5,
+): Tensor {
   const op = 'groupNorm';
   return wrap(
-    N.groupNorm(H(x, op, 'input'), checkInt(op, 'numGroups', numGroups), optH(weight, op, 'weight'), optH(bias, op, 'bias'), eps),
+    N.groupNorm(
+      H(x, op, 'input'),
+      checkInt(op, 'numGroups', numGroups),
+      optH(weight, op, 'weight'),
+      optH(bias, op, 'bias'),
+      eps,
+    ),
   );
 }
 
@@ -193,7 +219,11 @@ export interface AvgPoolOpts extends PoolOpts {
 function poolArgs(op: string, n: number, o: PoolOpts) {
   if (typeof o !== 'object' || o === null || o.kernelSize === undefined) fail(op, 'options need kernelSize');
   const k = tuple(op, 'kernelSize', o.kernelSize, n, 1);
-  return { k, s: o.stride === undefined ? k : tuple(op, 'stride', o.stride, n, 1), p: tuple(op, 'padding', o.padding, n, 0) };
+  return {
+    k,
+    s: o.stride === undefined ? k : tuple(op, 'stride', o.stride, n, 1),
+    p: tuple(op, 'padding', o.padding, n, 0),
+  };
 }
 
 export function maxPool1d(x: Tensor, o: MaxPoolOpts): Tensor {
@@ -211,7 +241,9 @@ export function maxPool2d(x: Tensor, o: MaxPoolOpts): Tensor {
 export function avgPool1d(x: Tensor, o: AvgPoolOpts): Tensor {
   const { k, s, p } = poolArgs('avgPool1d', 1, o);
   if (o.divisorOverride !== undefined) fail('avgPool1d', 'divisorOverride is only supported by avgPool2d');
-  return wrap(N.avgPool1d(H(x, 'avgPool1d', 'input'), k, s, p, o.ceilMode ?? false, o.countIncludePad ?? true));
+  return wrap(
+    N.avgPool1d(H(x, 'avgPool1d', 'input'), k, s, p, o.ceilMode ?? false, o.countIncludePad ?? true),
+  );
 }
 
 export function avgPool2d(x: Tensor, o: AvgPoolOpts): Tensor {
@@ -234,7 +266,8 @@ type OutSize = number | readonly (number | null)[];
 /** The output size per spatial dim; null keeps the input's size. */
 function outSize(op: string, x: Tensor, size: OutSize, n: number): number[] {
   if (typeof size === 'number') return new Array<number>(n).fill(checkInt(op, 'outputSize', size));
-  if (!Array.isArray(size) || size.length !== n) fail(op, `outputSize needs ${n} values, got ${JSON.stringify(size)}`);
+  if (!Array.isArray(size) || size.length !== n)
+    fail(op, `outputSize needs ${n} values, got ${JSON.stringify(size)}`);
   const shape = x.shape;
   return size.map((v, i) => (v === null ? shape[shape.length - n + i]! : checkInt(op, 'outputSize', v)));
 }
@@ -284,7 +317,8 @@ export interface InterpolateOpts {
 export function interpolate(x: Tensor, o: InterpolateOpts): Tensor {
   const op = 'interpolate';
   const h = H(x, op, 'input');
-  if ((o.size === undefined) === (o.scaleFactor === undefined)) fail(op, 'give exactly one of size and scaleFactor');
+  if ((o.size === undefined) === (o.scaleFactor === undefined))
+    fail(op, 'give exactly one of size and scaleFactor');
   const spatial = x.ndim - 2;
   if (spatial < 1) fail(op, `input needs [N, C, ...spatial] dims, got [${x.shape.join(', ')}]`);
   let size: number[] | null = null;
@@ -346,7 +380,12 @@ function rnnArgs(op: string, x: Tensor, params: readonly Tensor[], o: RnnOpts) {
  * A multi-layer GRU. params in PyTorch's flat order: w_ih, w_hh, b_ih, b_hh for layer 0, then its
  * reverse direction (suffix _reverse in PyTorch), then layer 1... hx [layers·dirs, N, hidden] or null (zeros).
  */
-export function gru(x: Tensor, hx: Tensor | null, params: readonly Tensor[], o: RnnOpts = {}): { output: Tensor; h: Tensor } {
+export function gru(
+  x: Tensor,
+  hx: Tensor | null,
+  params: readonly Tensor[],
+  o: RnnOpts = {},
+): { output: Tensor; h: Tensor } {
   const op = 'gru';
   const xh = H(x, op, 'input');
   const a = rnnArgs(op, x, params, o);
@@ -447,7 +486,8 @@ export interface CrossEntropyOpts {
 export function crossEntropy(logits: Tensor, target: Tensor, o: CrossEntropyOpts = {}): Tensor {
   const op = 'crossEntropy';
   const ls = o.labelSmoothing ?? 0;
-  if (typeof ls !== 'number' || !(ls >= 0 && ls <= 1)) fail(op, `labelSmoothing must be in [0, 1], got ${ls}`);
+  if (typeof ls !== 'number' || !(ls >= 0 && ls <= 1))
+    fail(op, `labelSmoothing must be in [0, 1], got ${ls}`);
   return wrap(
     N.crossEntropy(
       H(logits, op, 'logits'),
@@ -507,21 +547,32 @@ export function binaryCrossEntropy(
 ): Tensor {
   const op = 'binaryCrossEntropy';
   return wrap(
-    N.binaryCrossEntropy(H(probs, op, 'input'), H(target, op, 'target'), optH(o.weight, op, 'weight'), reductionCode(op, o.reduction)),
+    N.binaryCrossEntropy(
+      H(probs, op, 'input'),
+      H(target, op, 'target'),
+      optH(o.weight, op, 'weight'),
+      reductionCode(op, o.reduction),
+    ),
   );
 }
 
 export function mseLoss(a: Tensor, b: Tensor, o: { reduction?: Reduction } = {}): Tensor {
-  return wrap(N.mseLoss(H(a, 'mseLoss', 'input'), H(b, 'mseLoss', 'target'), reductionCode('mseLoss', o.reduction)));
+  return wrap(
+    N.mseLoss(H(a, 'mseLoss', 'input'), H(b, 'mseLoss', 'target'), reductionCode('mseLoss', o.reduction)),
+  );
 }
 
 export function l1Loss(a: Tensor, b: Tensor, o: { reduction?: Reduction } = {}): Tensor {
-  return wrap(N.l1Loss(H(a, 'l1Loss', 'input'), H(b, 'l1Loss', 'target'), reductionCode('l1Loss', o.reduction)));
+  return wrap(
+    N.l1Loss(H(a, 'l1Loss', 'input'), H(b, 'l1Loss', 'target'), reductionCode('l1Loss', o.reduction)),
+  );
 }
 
 export function smoothL1Loss(a: Tensor, b: Tensor, o: { reduction?: Reduction; beta?: number } = {}): Tensor {
   const op = 'smoothL1Loss';
-  return wrap(N.smoothL1Loss(H(a, op, 'input'), H(b, op, 'target'), reductionCode(op, o.reduction), o.beta ?? 1));
+  return wrap(
+    N.smoothL1Loss(H(a, op, 'input'), H(b, op, 'target'), reductionCode(op, o.reduction), o.beta ?? 1),
+  );
 }
 
 /**

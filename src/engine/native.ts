@@ -71,6 +71,8 @@ export interface NativeAddon extends Record<UnaryName, (t: H) => H> {
   ): H;
   toBuffer(t: H, dtype: number): ArrayBuffer;
   dispose(t: H): void;
+  /** Tensor handle objects the GC has not collected yet (disposed or not). */
+  handleCount(): number;
   item(t: H): number;
   shape(t: H): number[];
   dtype(t: H): number | string;
@@ -190,8 +192,24 @@ export interface NativeAddon extends Record<UnaryName, (t: H) => H> {
   uniform_(t: H, lo: number, hi: number): void;
   normal_(t: H, mean: number, std: number): void;
   // nn functional
-  conv1d(x: H, w: H, b: H | null, stride: number[], padding: number[] | string, dilation: number[], groups: number): H;
-  conv2d(x: H, w: H, b: H | null, stride: number[], padding: number[] | string, dilation: number[], groups: number): H;
+  conv1d(
+    x: H,
+    w: H,
+    b: H | null,
+    stride: number[],
+    padding: number[] | string,
+    dilation: number[],
+    groups: number,
+  ): H;
+  conv2d(
+    x: H,
+    w: H,
+    b: H | null,
+    stride: number[],
+    padding: number[] | string,
+    dilation: number[],
+    groups: number,
+  ): H;
   convTranspose1d(
     x: H,
     w: H,
@@ -244,7 +262,13 @@ export interface NativeAddon extends Record<UnaryName, (t: H) => H> {
   adaptiveMaxPool2d(x: H, size: number[]): H;
   linear(x: H, w: H, b: H | null): H;
   embedding(indices: H, weight: H, paddingIdx: number): H;
-  interpolate(x: H, size: number[] | null, scale: number[] | null, mode: string, alignCorners: boolean | null): H;
+  interpolate(
+    x: H,
+    size: number[] | null,
+    scale: number[] | null,
+    mode: string,
+    alignCorners: boolean | null,
+  ): H;
   pad(x: H, pads: number[], mode: string, value: number): H;
   gru(
     x: H,
@@ -277,7 +301,13 @@ export interface NativeAddon extends Record<UnaryName, (t: H) => H> {
     labelSmoothing: number,
   ): H;
   nllLoss(logp: H, target: H, weight: H | null, reduction: number, ignoreIndex: number): H;
-  binaryCrossEntropyWithLogits(logits: H, target: H, weight: H | null, posWeight: H | null, reduction: number): H;
+  binaryCrossEntropyWithLogits(
+    logits: H,
+    target: H,
+    weight: H | null,
+    posWeight: H | null,
+    reduction: number,
+  ): H;
   binaryCrossEntropy(probs: H, target: H, weight: H | null, reduction: number): H;
   mseLoss(a: H, b: H, reduction: number): H;
   l1Loss(a: H, b: H, reduction: number): H;

@@ -32,7 +32,8 @@ export interface AdamOptions {
 const KIND = { SGD: 0, Adam: 1, AdamW: 2 } as const;
 
 function num(op: string, name: string, v: unknown, min = 0): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min) fail(op, `${name} must be a number >= ${min}, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min)
+    fail(op, `${name} must be a number >= ${min}, got ${String(v)}`);
   return v;
 }
 
@@ -113,7 +114,9 @@ function groups<O extends { lr: number; weightDecay?: number }>(
   defaults: O,
 ): NativeOptimizerGroup[] {
   if (!Array.isArray(params) || params.length === 0) fail(op, 'params must be a non-empty array');
-  const isGroups = params.every((p) => typeof p === 'object' && p !== null && Array.isArray((p as ParamGroup<O>).params));
+  const isGroups = params.every(
+    (p) => typeof p === 'object' && p !== null && Array.isArray((p as ParamGroup<O>).params),
+  );
   const list: ParamGroup<O>[] = isGroups ? (params as ParamGroup<O>[]) : [{ params: params as Tensor[] }];
   return list.map((g, i) => {
     const o: O = { ...defaults, ...(g.options ?? {}) };

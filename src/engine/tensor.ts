@@ -12,6 +12,7 @@ import {
   dtypeFromCode,
   isDevice,
   isDType,
+  isFloating,
   numel,
   type Shape,
 } from './dtype.js';
@@ -118,7 +119,8 @@ export class Tensor implements ScopedTensor {
   size(dim: number): number {
     const s = this.shape;
     const d = dim < 0 ? dim + s.length : dim;
-    if (!Number.isInteger(d) || d < 0 || d >= s.length) fail('size', `dim ${dim} is out of range for ${s.length} dims`);
+    if (!Number.isInteger(d) || d < 0 || d >= s.length)
+      fail('size', `dim ${dim} is out of range for ${s.length} dims`);
     return s[d]!;
   }
   isContiguous(): boolean {
@@ -146,7 +148,11 @@ export class Tensor implements ScopedTensor {
     return N.requiresGrad(H(this, 'requiresGrad'));
   }
   set requiresGrad(on: boolean) {
-    N.setRequiresGrad(H(this, 'requiresGrad'), on === true);
+    const h = H(this, 'requiresGrad');
+    if (on === true && !isFloating(this.dtype)) {
+      fail('requiresGrad', `only floating point tensors can require gradients, not ${this.dtype}`);
+    }
+    N.setRequiresGrad(h, on === true);
   }
   get isLeaf(): boolean {
     return N.isLeaf(H(this, 'isLeaf'));
@@ -302,7 +308,8 @@ export class Tensor implements ScopedTensor {
     const h = H(this, 'split');
     let list: number[];
     if (typeof sizes === 'number') {
-      if (!Number.isInteger(sizes) || sizes < 1) fail('split', `size must be a positive integer, got ${sizes}`);
+      if (!Number.isInteger(sizes) || sizes < 1)
+        fail('split', `size must be a positive integer, got ${sizes}`);
       const n = this.size(dim);
       list = [];
       for (let s = 0; s < n; s += sizes) list.push(Math.min(sizes, n - s));
@@ -390,7 +397,8 @@ export class Tensor implements ScopedTensor {
     return wrap(N.atan2(H(this, 'atan2'), H(o, 'atan2')));
   }
   clamp(min?: number | null, max?: number | null): Tensor {
-    if ((min ?? null) === null && (max ?? null) === null) fail('clamp', 'at least one of min and max is needed');
+    if ((min ?? null) === null && (max ?? null) === null)
+      fail('clamp', 'at least one of min and max is needed');
     return wrap(N.clamp(H(this, 'clamp'), min ?? null, max ?? null));
   }
   maximum(o: Tensor): Tensor {
@@ -562,7 +570,8 @@ export class Tensor implements ScopedTensor {
     return this;
   }
   clamp_(min?: number | null, max?: number | null): this {
-    if ((min ?? null) === null && (max ?? null) === null) fail('clamp_', 'at least one of min and max is needed');
+    if ((min ?? null) === null && (max ?? null) === null)
+      fail('clamp_', 'at least one of min and max is needed');
     N.clamp_(H(this, 'clamp_'), min ?? null, max ?? null);
     return this;
   }

@@ -27,17 +27,18 @@ export interface ModelBenchOptions {
   seed?: number;
 }
 
+/** Field order = JSON order: the headline figures first. */
 export interface ModelBenchResult {
+  samples_per_s: number;
+  ms_per_step: number;
+  threads: number;
   impl: 'audiotag' | 'torch';
   mode: BenchMode;
   model: string;
   batch: number;
   size: number;
   steps: number;
-  threads: number;
   device: string;
-  ms_per_step: number;
-  samples_per_s: number;
 }
 
 function resolved(o: ModelBenchOptions) {
@@ -127,16 +128,16 @@ export function benchModel(opts: ModelBenchOptions): ModelBenchResult {
   }
   const ms = median(times);
   return {
+    samples_per_s: round3((o.batch / ms) * 1000),
+    ms_per_step: round3(ms),
+    threads: E.getNumThreads(),
     impl: 'audiotag',
     mode: o.mode,
     model: o.model,
     batch: o.batch,
     size: o.size,
     steps: o.steps,
-    threads: E.getNumThreads(),
     device: o.device,
-    ms_per_step: round3(ms),
-    samples_per_s: round3((o.batch / ms) * 1000),
   };
 }
 
@@ -175,16 +176,16 @@ export function benchTorchPeer(opts: ModelBenchOptions): ModelBenchResult {
   const line = r.stdout.trim().split('\n').pop() ?? '';
   const res = JSON.parse(line) as ModelBenchResult & Record<string, unknown>;
   return {
+    samples_per_s: res.samples_per_s,
+    ms_per_step: res.ms_per_step,
+    threads: res.threads,
     impl: 'torch',
     mode: o.mode,
     model: o.model,
     batch: o.batch,
     size: o.size,
     steps: o.steps,
-    threads: res.threads,
     device: o.device,
-    ms_per_step: res.ms_per_step,
-    samples_per_s: res.samples_per_s,
   };
 }
 

@@ -12,7 +12,7 @@ import { Conv2d, Linear } from '../nn/linear.js';
 import { Module } from '../nn/module.js';
 import { BatchNorm1d, BatchNorm2d } from '../nn/norm.js';
 import { Dropout } from '../nn/pooling.js';
-import type { InputSpec, ModelOutput } from './types.js';
+import { defineModel, type InputSpec, type ModelOutput } from './types.js';
 
 export const cnnModel1Config = z.strictObject({
   /** Input channels (3 in the original: log-mel and its two deltas, or one spectrogram repeated). */
@@ -114,4 +114,12 @@ export class CnnModel1 extends Module<[Tensor], ModelOutput> {
 export const cnnModel1Input = (c: CnnModel1Config): InputSpec => ({
   exampleShape: [c.inChannels, 128, 128],
   layout: 'channels × mel bins × frames (any H, W ≥ 16)',
+});
+
+export const cnnModel1Definition = defineModel({
+  name: 'cnn-model-1',
+  description: 'Freesound 2019 8th-place VGG-like CNN: 4 conv blocks (64-512), avg+max pooling, 2-layer head',
+  configSchema: cnnModel1Config,
+  create: (c) => new CnnModel1(c),
+  input: cnnModel1Input,
 });

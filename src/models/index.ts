@@ -1,4 +1,4 @@
-// src/models: the registry and the architectures. Importing this module registers every built-in model.
+// src/models: the registry, the architectures, and saving/loading registry models.
 
 import type { Device } from '../engine/index.js';
 import {
@@ -7,21 +7,12 @@ import {
   readCheckpointConfig,
   saveCheckpoint,
 } from '../nn/checkpoint.js';
-import { CnnModel1, cnnModel1Config, cnnModel1Input } from './cnn_model_1.js';
-import { createModel, modelOrigin, registerModel } from './registry.js';
+import { createModel, modelOrigin } from './registry.js';
 import type { AudioModel } from './types.js';
 
 export * from './cnn_model_1.js';
 export * from './registry.js';
 export * from './types.js';
-
-registerModel({
-  name: 'cnn-model-1',
-  description: 'Freesound 2019 8th-place VGG-like CNN: 4 conv blocks (64-512), avg+max pooling, 2-layer head',
-  configSchema: cnnModel1Config,
-  create: (c) => new CnnModel1(c),
-  input: cnnModel1Input,
-});
 
 /** Saves a registry model with its name and config, so `loadModel` can rebuild it. */
 export function saveModel(dir: string, model: AudioModel, info: CheckpointInfo = {}) {

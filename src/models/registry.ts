@@ -2,18 +2,12 @@
 // YAML/CLI config names a model and its options and gets a clear error for a wrong key or value.
 
 import type { z } from 'zod';
-import type { AudioModel, InputSpec } from './types.js';
+import { cnnModel1Definition } from './cnn_model_1.js';
+import type { AudioModel, InputSpec, ModelDefinition } from './types.js';
 
-export interface ModelDefinition<S extends z.ZodType = z.ZodType> {
-  /** Registry name, kebab-case (e.g. 'cnn-model-1'). */
-  name: string;
-  /** One line for `listModels()` and the CLI. */
-  description: string;
-  /** Validates the config and fills in defaults. */
-  configSchema: S;
-  create(config: z.output<S>): AudioModel;
-  input(config: z.output<S>): InputSpec;
-}
+// The built-in architectures. Each model file exports its definition; listing them here (rather than
+// registering from each file as a side effect) means importing the registry is enough to find them.
+const BUILTIN: ModelDefinition[] = [cnnModel1Definition as unknown as ModelDefinition];
 
 export interface ModelInfo {
   name: string;
@@ -34,6 +28,8 @@ export function registerModel<S extends z.ZodType>(def: ModelDefinition<S>): voi
   if (registry.has(def.name)) throw new Error(`registerModel: "${def.name}" is already registered`);
   registry.set(def.name, def as unknown as ModelDefinition);
 }
+
+for (const def of BUILTIN) registerModel(def);
 
 function formatIssues(name: string, error: z.ZodError): string {
   const lines = error.issues.map((i) => {

@@ -1,6 +1,7 @@
 // Activation layers. PReLU has a learnt slope; the others wrap the engine's ops so they can sit in a
 // Sequential.
 
+import * as F from '../engine/functional.js';
 import type { Tensor } from '../engine/index.js';
 import * as E from '../engine/index.js';
 import type { DeviceOptions } from './linear.js';
@@ -73,8 +74,8 @@ export class Softmax extends Module {
 }
 
 /**
- * max(0, x) + a·min(0, x) with a learnt `a`: one shared slope (numSlopes = 1) or one per channel
- * (dim 1). Composed from relu and clamp, which gives the same values and gradients as torch's prelu.
+ * max(0, x) + a·min(0, x) with a learnt `a`: one shared slope (numSlopes = 1) or one per channel (dim 1),
+ * as torch.nn.PReLU.
  */
 export class PReLU extends Module {
   declare weight: Tensor;
@@ -87,18 +88,11 @@ export class PReLU extends Module {
     this.registerParameter('weight', E.full([numSlopes], init, { device: opts.device }));
   }
   forward(x: Tensor): Tensor {
-    return E.tidy(() => {
-      let a = this.weight;
-      if (this.numSlopes > 1) {
-        if (x.ndim < 2 || x.shape[1] !== this.numSlopes)
-          throw new Error(
-            `PReLU(${this.numSlopes}): expected ${this.numSlopes} channels in dim 1, got [${x.shape.join(', ')}]`,
-          );
-        const shape = x.shape.map((d, i) => (i === 1 ? d : 1));
-        a = a.reshape(shape);
-      }
-      return x.relu().add(x.clamp(null, 0).mul(a));
-    });
+    if (this.numSlopes > 1 && (x.ndim < 2 || x.shape[1] !== this.numSlopes))
+      throw new Error(
+        `PReLU(${this.numSlopes}): expected ${this.numSlopes} channels in dim 1, got [${x.shape.join(', ')}]`,
+      );
+    return F.prelu(x, this.weight);
   }
   protected override extraRepr(): string {
     return `numSlopes=${this.numSlopes}`;

@@ -22,7 +22,10 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 async function run(...args: string[]): Promise<{ code: number; err: string }> {
   let err = '';
   const e = process.stderr.write.bind(process.stderr);
-  process.stderr.write = ((s: string) => ((err += s), true)) as typeof process.stderr.write;
+  process.stderr.write = ((s: string) => {
+    err += s;
+    return true;
+  }) as typeof process.stderr.write;
   try {
     return { code: await main(['augment', ...args]), err };
   } finally {
@@ -47,8 +50,8 @@ describe('audiotag augment', () => {
     const r = spawn(digit, '--config', speech, '--out', a, '--seed', '7');
     assert.equal(r.code, 0, r.err);
     assert.equal(JSON.parse(r.out).kind, 'waveform');
-    assert.equal(spawn(digit, '--config', speech, '--out', b, '--seed', '7').code, 0);
-    assert.equal(spawn(digit, '--config', speech, '--out', c, '--seed', '8').code, 0);
+    assert.equal((await run(digit, '--config', speech, '--out', b, '--seed', '7')).code, 0);
+    assert.equal((await run(digit, '--config', speech, '--out', c, '--seed', '8')).code, 0);
     const x = (await loadAudio(digit)).channels[0]!;
     const y = (await loadAudio(a)).channels[0]!;
     assert.equal(y.length, x.length);
@@ -61,14 +64,26 @@ describe('audiotag augment', () => {
     const cases: [string[], RegExp][] = [
       [[digit, '--out', join(dir, 'x.wav')], /--config is required/],
       [[digit, '--config', speech, '--out', join(dir, 'x.wav'), '--seed', '-1'], /--seed must be an integer/],
-      [[digit, '--config', speech, '--out', join(dir, 'x.wav'), '--seed', '1.5'], /--seed must be an integer/],
+      [
+        [digit, '--config', speech, '--out', join(dir, 'x.wav'), '--seed', '1.5'],
+        /--seed must be an integer/,
+      ],
       [[digit, '--config', speech], /--out is required/],
       [[digit, '--config', speech, '--out', join(dir, 'x.mp3')], /--out must name a \.wav file/],
-      [[digit, '--config', speech, '--out', join(dir, 'x.wav'), '--mix-with', digit], /--mix-with only applies/],
+      [
+        [digit, '--config', speech, '--out', join(dir, 'x.wav'), '--mix-with', digit],
+        /--mix-with only applies/,
+      ],
       [[digit, '--config', fat], /--png is required/],
-      [[digit, '--config', fat, '--png', join(dir, 'x.png'), '--out', join(dir, 'x.wav')], /--out: a spectrogram pipeline writes no audio/],
+      [
+        [digit, '--config', fat, '--png', join(dir, 'x.png'), '--out', join(dir, 'x.wav')],
+        /--out: a spectrogram pipeline writes no audio/,
+      ],
       [[digit, '--config', fat, '--png', join(dir, 'x.jpg')], /--png must name a \.png file/],
-      [[digit, '--config', fat, '--png', join(dir, 'x.png'), '--preset', 'nope'], /--preset must be one of fat2019/],
+      [
+        [digit, '--config', fat, '--png', join(dir, 'x.png'), '--preset', 'nope'],
+        /--preset must be one of fat2019/,
+      ],
     ];
     for (const [args, re] of cases) {
       const r = await run(...args);

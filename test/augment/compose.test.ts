@@ -9,9 +9,11 @@ import {
   applyWaveform,
   augmentationFromSpec,
   augmentationNames,
+  BackgroundNoise,
   Compose,
   Gain,
   GaussianSNR,
+  ImpulseResponse,
   Lighting,
   Mixup,
   OneOf,
@@ -143,6 +145,60 @@ describe('specs and the registry', () => {
     assert.equal(registryEntry('PitchShift')?.slow, true);
     assert.equal(registryEntry('TimeStretch')?.slow, true);
     assert.equal(registryEntry('Gain')?.slow, false);
+  });
+});
+
+describe('every registered transform', () => {
+  it('keeps shapes and stays finite on small and edge-case inputs', () => {
+    const noiseClips = { clips: [gaussian(300, 9)], sampleRate: 8000 };
+    const rng = new Random(11);
+    for (const name of augmentationNames()) {
+      const entry = registryEntry(name);
+      if (!entry) continue;
+      const a =
+        name === 'BackgroundNoise'
+          ? new BackgroundNoise({}, noiseClips)
+          : name === 'ImpulseResponse'
+            ? new ImpulseResponse({}, noiseClips)
+            : augmentationFromSpec({ name });
+      if (entry.kind === 'waveform') {
+        for (const n of [0, 1, 7, 1000]) {
+          const x = gaussian(n, n);
+          const y = applyWaveform(a, x, 8000, rng);
+          assertFinite(y, `${name} on ${n} samples`);
+          const want = name === 'RandomCrop' ? 5 * 8000 : n;
+          assert.equal(y.length, want, `${name} length on ${n} samples`);
+        }
+      } else if (entry.kind === 'spectrogram') {
+        for (const shape of [
+          [1, 1],
+          [1, 1, 1],
+          [2, 3, 5],
+          [2, 1, 4, 64],
+        ]) {
+          const n = shape.reduce((p, q) => p * q, 1);
+          const x = { data: gaussian(n, n), shape };
+          const y = applySpectrogram(a, x, rng);
+          assert.deepEqual(y.shape, shape, name);
+          assertFinite(y.data, `${name} on [${shape}]`);
+        }
+      } else {
+        for (const shape of [
+          [1, 1, 1, 1],
+          [3, 2, 1, 5],
+          [5, 2, 16, 16],
+        ]) {
+          const n = shape.reduce((p, q) => p * q, 1);
+          const b = shape[0]!;
+          const batch = { data: gaussian(n, n), shape };
+          const targets = { data: new Float32Array(b * 2).fill(0.5), shape: [b, 2] };
+          const out = applyBatch(a, batch, targets, rng, { noisy: { batch, targets } });
+          assert.deepEqual(out.batch.shape, shape, name);
+          assertFinite(out.batch.data, `${name} on [${shape}]`);
+          assertFinite(out.targets.data, `${name} targets`);
+        }
+      }
+    }
   });
 });
 

@@ -6,7 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { writeWav } from '../../src/audio/index.js';
-import { applyWaveform, augmentationFromSpec, BackgroundNoise, ImpulseResponse } from '../../src/augment/index.js';
+import {
+  applyWaveform,
+  augmentationFromSpec,
+  BackgroundNoise,
+  ImpulseResponse,
+} from '../../src/augment/index.js';
 import { listAudioFiles, loadAugmentationConfig, prepareAugmentation } from '../../src/augment/node/index.js';
 import { Random } from '../../src/core/random.js';
 import { assertFinite, gaussian, near } from './helpers.js';
@@ -50,15 +55,22 @@ describe('file-backed transforms', () => {
     const cfg = join(dir, 'room.yaml');
     writeFileSync(cfg, 'name: ImpulseResponse\npaths: [ir.wav]\ngain: none\n');
     const t = await loadAugmentationConfig(cfg);
-    assert.deepEqual(t.toSpec().paths, [join(dir, "ir.wav")]);
+    assert.deepEqual(t.toSpec().paths, [join(dir, 'ir.wav')]);
     await prepareAugmentation(t, 16000);
     const y = applyWaveform(t, Float32Array.of(1, 0, 0, 0), 16000, new Random(1));
     assert.deepEqual(Array.from(y), [0.5, 0.25, 0.125, 0]);
 
     const missing = augmentationFromSpec({ name: 'BackgroundNoise', paths: [join(dir, 'nope.wav')] });
     await assert.rejects(prepareAugmentation(missing, 16000), /BackgroundNoise: cannot load ".*nope\.wav"/);
-    const empty = augmentationFromSpec({ name: 'BackgroundNoise', folder: join(dir, 'noise'), extensions: ['flac'] });
-    await assert.rejects(prepareAugmentation(empty, 16000), /BackgroundNoise: folder ".*noise" holds no audio files \(flac\)/);
+    const empty = augmentationFromSpec({
+      name: 'BackgroundNoise',
+      folder: join(dir, 'noise'),
+      extensions: ['flac'],
+    });
+    await assert.rejects(
+      prepareAugmentation(empty, 16000),
+      /BackgroundNoise: folder ".*noise" holds no audio files \(flac\)/,
+    );
   });
 
   it('in-memory variants need no prepare and cannot be written as a spec', () => {

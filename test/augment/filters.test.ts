@@ -13,7 +13,7 @@ import {
   TimeStretch,
 } from '../../src/augment/waveform.js';
 import { Random } from '../../src/core/random.js';
-import { assertFinite, db, dominantFrequency, gaussian, near, rms, sine } from './helpers.js';
+import { assertFinite, db, dominantFrequency, gaussian, near, real, rms, sine } from './helpers.js';
 
 /** Gain in dB of a transform on a sine, measured after the filter has settled (second half). */
 function measuredGainDb(
@@ -38,27 +38,22 @@ describe('Butterworth low/high-pass', () => {
 
   it('low-pass: 0 dB well below the cutoff, −3 dB at it, 6·order dB/octave above', () => {
     fc.assert(
-      fc.property(
-        fc.constantFrom(16000, 44100),
-        fc.double({ min: 200, max: 1500, noNaN: true }),
-        fc.constantFrom(2, 4),
-        (sr, fc0, order) => {
-          const t = new LowPass({ minCutoffHz: fc0, maxCutoffHz: fc0, order });
-          near(measuredGainDb(t, fc0 / 8, sr), 0, 0.1, 'passband');
-          near(measuredGainDb(t, fc0, sr), -3.01, 0.15, 'cutoff');
-          // Butterworth: |H(2f)|² = 1 / (1 + 2^(2·order)); the bilinear transform only adds attenuation.
-          const ideal = -10 * Math.log10(1 + 4 ** order);
-          const stop = measuredGainDb(t, 2 * fc0, sr);
-          assert.ok(stop <= ideal + 0.3, `at 2·fc: ${stop} dB, at most ${ideal} dB expected`);
-        },
-      ),
+      fc.property(fc.constantFrom(16000, 44100), real(200, 1500), fc.constantFrom(2, 4), (sr, fc0, order) => {
+        const t = new LowPass({ minCutoffHz: fc0, maxCutoffHz: fc0, order });
+        near(measuredGainDb(t, fc0 / 8, sr), 0, 0.1, 'passband');
+        near(measuredGainDb(t, fc0, sr), -3.01, 0.15, 'cutoff');
+        // Butterworth: |H(2f)|² = 1 / (1 + 2^(2·order)); the bilinear transform only adds attenuation.
+        const ideal = -10 * Math.log10(1 + 4 ** order);
+        const stop = measuredGainDb(t, 2 * fc0, sr);
+        assert.ok(stop <= ideal + 0.3, `at 2·fc: ${stop} dB, at most ${ideal} dB expected`);
+      }),
       { numRuns: 12 },
     );
   });
 
   it('high-pass: the mirror image', () => {
     fc.assert(
-      fc.property(fc.constantFrom(8000, 22050), fc.double({ min: 150, max: 800, noNaN: true }), (sr, fc0) => {
+      fc.property(fc.constantFrom(8000, 22050), real(150, 800), (sr, fc0) => {
         const t = new HighPass({ minCutoffHz: fc0, maxCutoffHz: fc0, order: 2 });
         near(measuredGainDb(t, Math.min(8 * fc0, 0.4 * sr), sr), 0, 0.3, 'passband');
         near(measuredGainDb(t, fc0, sr), -3.01, 0.15, 'cutoff');
@@ -90,27 +85,23 @@ describe('Butterworth low/high-pass', () => {
 describe('BandPass', () => {
   it('passes the centre at 0 dB and is 3 dB down at the band edges', () => {
     fc.assert(
-      fc.property(
-        fc.double({ min: 300, max: 2000, noNaN: true }),
-        fc.double({ min: 0.5, max: 1.5, noNaN: true }),
-        (f0, frac) => {
-          const sr = 44100;
-          const t = new BandPass({
-            minCenterHz: f0,
-            maxCenterHz: f0,
-            minBandwidthFraction: frac,
-            maxBandwidthFraction: frac,
-          });
-          near(measuredGainDb(t, f0, sr), 0, 0.1, 'centre');
-          // Edges of an analogue band-pass of Q = 1/frac: f_hi − f_lo = frac·f0, f_hi·f_lo = f0².
-          const bw = frac * f0;
-          const hi = bw / 2 + Math.sqrt((bw * bw) / 4 + f0 * f0);
-          near(measuredGainDb(t, hi, sr), -3.01, 0.5, 'upper edge');
-          near(measuredGainDb(t, (f0 * f0) / hi, sr), -3.01, 0.5, 'lower edge');
-          assert.ok(measuredGainDb(t, f0 * 8, sr) < -9, 'three octaves above is attenuated');
-          assert.ok(measuredGainDb(t, f0 / 8, sr) < -9, 'three octaves below is attenuated');
-        },
-      ),
+      fc.property(real(300, 2000), real(0.5, 1.5), (f0, frac) => {
+        const sr = 44100;
+        const t = new BandPass({
+          minCenterHz: f0,
+          maxCenterHz: f0,
+          minBandwidthFraction: frac,
+          maxBandwidthFraction: frac,
+        });
+        near(measuredGainDb(t, f0, sr), 0, 0.1, 'centre');
+        // Edges of an analogue band-pass of Q = 1/frac: f_hi − f_lo = frac·f0, f_hi·f_lo = f0².
+        const bw = frac * f0;
+        const hi = bw / 2 + Math.sqrt((bw * bw) / 4 + f0 * f0);
+        near(measuredGainDb(t, hi, sr), -3.01, 0.5, 'upper edge');
+        near(measuredGainDb(t, (f0 * f0) / hi, sr), -3.01, 0.5, 'lower edge');
+        assert.ok(measuredGainDb(t, f0 * 8, sr) < -9, 'three octaves above is attenuated');
+        assert.ok(measuredGainDb(t, f0 / 8, sr) < -9, 'three octaves below is attenuated');
+      }),
       { numRuns: 10 },
     );
   });

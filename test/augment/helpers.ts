@@ -1,5 +1,6 @@
 // Signals and measurements shared by the augmentation tests.
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { fft, nextPow2 } from '../../src/augment/fft.js';
 import { Random } from '../../src/core/random.js';
 
@@ -49,4 +50,12 @@ export function dominantFrequency(x: Float32Array, sampleRate: number): number {
 /** Asserts |a - b| <= tol with a message naming what was compared. */
 export function near(a: number, b: number, tol: number, what: string): void {
   assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} is not within ${tol} of ${b}`);
+}
+
+/**
+ * A real number in [lo, hi] for fast-check properties, spread over the interval: fc.double mostly
+ * yields 0 and the two bounds, which let wrong scalings slip through.
+ */
+export function real(lo: number, hi: number) {
+  return fc.integer({ min: 0, max: 1_000_000 }).map((k) => lo + ((hi - lo) * k) / 1_000_000);
 }

@@ -5,7 +5,7 @@ import { Compose } from '../../src/augment/compose.js';
 import { CutMix, Mixup, MixupSpecMix, MixWithNoisy, SpecMix } from '../../src/augment/mixing.js';
 import type { NDArray } from '../../src/core/ndarray.js';
 import { Random } from '../../src/core/random.js';
-import { assertFinite, near } from './helpers.js';
+import { assertFinite, near, real } from './helpers.js';
 
 const seedArb = fc.integer({ min: 0, max: 2 ** 31 - 1 });
 const runs = { numRuns: 30 };
@@ -20,7 +20,7 @@ function constantBatch(b: number, itemShape: number[], seed: number) {
   const n = itemShape.reduce((a, v) => a * v, 1);
   const values = Array.from({ length: b }, () => r.uniform(-10, 10));
   const data = new Float32Array(b * n);
-  values.forEach((v, i) => data.fill(v, i * n, (i + 1) * n));
+  for (let i = 0; i < b; i++) data.fill(values[i]!, i * n, (i + 1) * n);
   const targets = new Float32Array(b * b);
   for (let i = 0; i < b; i++) targets[i * b + i] = 1;
   return { batch: { data, shape: [b, ...itemShape] }, targets: { data: targets, shape: [b, b] }, values, n };
@@ -60,20 +60,15 @@ function assertSharesMatchTargets(
 describe('Mixup', () => {
   it('mixes pixels and one-hot targets in the same proportion, λ ≥ 0.5 with lambdaMax', () => {
     fc.assert(
-      fc.property(
-        seedArb,
-        fc.integer({ min: 1, max: 12 }),
-        fc.double({ min: 0.1, max: 4, noNaN: true }),
-        (seed, b, alpha) => {
-          const { batch, targets, values, n } = constantBatch(b, [3, 4, 5], seed);
-          const out = new Mixup({ alpha }).apply(batch, targets, new Random(seed));
-          assert.deepEqual(out.batch.shape, batch.shape);
-          assertFinite(out.batch.data);
-          assertSharesMatchTargets(out, values, n);
-          for (let i = 0; i < b; i++)
-            assert.ok(row(out.targets, i)[i]! >= 0.5 - 1e-6, 'the item keeps the larger share');
-        },
-      ),
+      fc.property(seedArb, fc.integer({ min: 1, max: 12 }), real(0.1, 4), (seed, b, alpha) => {
+        const { batch, targets, values, n } = constantBatch(b, [3, 4, 5], seed);
+        const out = new Mixup({ alpha }).apply(batch, targets, new Random(seed));
+        assert.deepEqual(out.batch.shape, batch.shape);
+        assertFinite(out.batch.data);
+        assertSharesMatchTargets(out, values, n);
+        for (let i = 0; i < b; i++)
+          assert.ok(row(out.targets, i)[i]! >= 0.5 - 1e-6, 'the item keeps the larger share');
+      }),
       runs,
     );
   });
@@ -131,8 +126,8 @@ describe('SpecMix', () => {
           m: fc.integer({ min: 4, max: 32 }),
           t: fc.integer({ min: 4, max: 40 }),
         }),
-        fc.double({ min: 0, max: 1, noNaN: true }),
-        fc.double({ min: 0, max: 1, noNaN: true }),
+        real(0, 1),
+        real(0, 1),
         (seed, b, { c, m, t }, F, T) => {
           const { batch, targets, values, n } = constantBatch(b, [c, m, t], seed);
           const out = new SpecMix({ maxFreqFraction: F, maxTimeFraction: T }).apply(
@@ -264,7 +259,7 @@ describe('MixWithNoisy', () => {
         seedArb,
         fc.integer({ min: 1, max: 6 }),
         fc.integer({ min: 1, max: 6 }),
-        fc.option(fc.double({ min: 0.05, max: 1, noNaN: true })),
+        fc.option(real(0.05, 1)),
         (seed, b, nb, weight) => {
           const cur = constantBatch(b, [4, 4], seed);
           const noisy = constantBatch(nb, [4, 4], seed + 1);

@@ -12,7 +12,7 @@ import {
 } from '../../src/augment/spectrogram.js';
 import type { NDArray } from '../../src/core/ndarray.js';
 import { Random } from '../../src/core/random.js';
-import { assertFinite, near } from './helpers.js';
+import { assertFinite, near, real } from './helpers.js';
 
 const seedArb = fc.integer({ min: 0, max: 2 ** 31 - 1 });
 const dimsArb = fc.record({
@@ -94,7 +94,7 @@ describe('SpecTimeMask', () => {
         seedArb,
         dimsArb,
         fc.integer({ min: 0, max: 20 }),
-        fc.double({ min: 0, max: 1, noNaN: true }),
+        real(0, 1),
         (seed, { c, m, t }, maxW, frac) => {
           const x = randomSpec([c, m, t], seed);
           const y = new SpecTimeMask({
@@ -184,7 +184,7 @@ describe('SpecTimeWarp', () => {
 describe('RandomZoomCrop', () => {
   it('scale 1 is the identity; zoom stays in the value range and magnifies by the drawn scale', () => {
     fc.assert(
-      fc.property(seedArb, dimsArb, fc.double({ min: 1, max: 1.5, noNaN: true }), (seed, { c, m, t }, s) => {
+      fc.property(seedArb, dimsArb, real(1, 1.5), (seed, { c, m, t }, s) => {
         const x = randomSpec([c, m, t], seed);
         assert.deepEqual(new RandomZoomCrop({ maxScale: 1 }).forward(x, new Random(seed)).data, x.data);
         const y = new RandomZoomCrop({ minScale: s, maxScale: s }).forward(x, new Random(seed));
@@ -258,21 +258,16 @@ describe('Lighting', () => {
 
   it('affine: shifts the mean by at most maxBrightness·σ and scales σ by a contrast in range', () => {
     fc.assert(
-      fc.property(
-        seedArb,
-        fc.double({ min: 0, max: 0.5, noNaN: true }),
-        fc.double({ min: 0, max: 0.5, noNaN: true }),
-        (seed, B, C) => {
-          const x = randomSpec([3, 16, 16], seed);
-          const y = new Lighting({ maxBrightness: B, maxContrast: C }).forward(x, new Random(seed));
-          assertFinite(y.data);
-          const [mx, sx] = stats(x.data);
-          const [my, sy] = stats(y.data);
-          const c = sy / sx;
-          assert.ok(c >= 1 - C - 1e-4 && c <= 1 / (1 - C) + 1e-4, `contrast ${c}`);
-          assert.ok(Math.abs(my - mx) <= B * sx + 1e-4, `brightness shift ${(my - mx) / sx}σ`);
-        },
-      ),
+      fc.property(seedArb, real(0, 0.5), real(0, 0.5), (seed, B, C) => {
+        const x = randomSpec([3, 16, 16], seed);
+        const y = new Lighting({ maxBrightness: B, maxContrast: C }).forward(x, new Random(seed));
+        assertFinite(y.data);
+        const [mx, sx] = stats(x.data);
+        const [my, sy] = stats(y.data);
+        const c = sy / sx;
+        assert.ok(c >= 1 - C - 1e-4 && c <= 1 / (1 - C) + 1e-4, `contrast ${c}`);
+        assert.ok(Math.abs(my - mx) <= B * sx + 1e-4, `brightness shift ${(my - mx) / sx}σ`);
+      }),
       runs,
     );
   });

@@ -20,7 +20,7 @@ import {
   TimeMask,
 } from '../../src/augment/waveform.js';
 import { Random } from '../../src/core/random.js';
-import { assertFinite, gaussian, near } from './helpers.js';
+import { assertFinite, gaussian, near, real } from './helpers.js';
 
 const runs = { numRuns: 25 };
 const seedArb = fc.integer({ min: 0, max: 2 ** 31 - 1 });
@@ -40,25 +40,20 @@ function measuredSnr(x: Float32Array, y: Float32Array): number {
 describe('Gain', () => {
   it('scales every sample by one factor inside the dB range', () => {
     fc.assert(
-      fc.property(
-        seedArb,
-        fc.double({ min: -30, max: 30, noNaN: true }),
-        fc.double({ min: 0, max: 20, noNaN: true }),
-        (seed, lo, span) => {
-          const x = gaussian(500, seed);
-          const g = new Gain({ minGainDb: lo, maxGainDb: lo + span });
-          const y = g.forward(x, 16000, new Random(seed));
-          assert.equal(y.length, x.length);
-          assertFinite(y);
-          const ratio = y[0]! / x[0]!;
-          const gainDb = 20 * Math.log10(ratio);
-          assert.ok(
-            gainDb >= lo - 1e-4 && gainDb <= lo + span + 1e-4,
-            `gain ${gainDb} dB outside [${lo}, ${lo + span}]`,
-          );
-          for (let i = 0; i < x.length; i++) near(y[i]! / x[i]!, ratio, 1e-6 * ratio, `ratio at ${i}`);
-        },
-      ),
+      fc.property(seedArb, real(-30, 30), real(0, 20), (seed, lo, span) => {
+        const x = gaussian(500, seed);
+        const g = new Gain({ minGainDb: lo, maxGainDb: lo + span });
+        const y = g.forward(x, 16000, new Random(seed));
+        assert.equal(y.length, x.length);
+        assertFinite(y);
+        const ratio = y[0]! / x[0]!;
+        const gainDb = 20 * Math.log10(ratio);
+        assert.ok(
+          gainDb >= lo - 1e-4 && gainDb <= lo + span + 1e-4,
+          `gain ${gainDb} dB outside [${lo}, ${lo + span}]`,
+        );
+        for (let i = 0; i < x.length; i++) near(y[i]! / x[i]!, ratio, 1e-6 * ratio, `ratio at ${i}`);
+      }),
       runs,
     );
   });
@@ -74,7 +69,7 @@ describe('Gain', () => {
 describe('noise', () => {
   it('GaussianNoise adds noise of a standard deviation inside the amplitude range', () => {
     fc.assert(
-      fc.property(seedArb, fc.double({ min: 0.001, max: 0.1, noNaN: true }), (seed, a) => {
+      fc.property(seedArb, real(0.001, 0.1), (seed, a) => {
         const x = gaussian(8000, seed);
         const y = new GaussianNoise({ minAmplitude: a, maxAmplitude: 2 * a }).forward(
           x,
@@ -92,7 +87,7 @@ describe('noise', () => {
 
   it('GaussianSNR hits the asked SNR within 0.1 dB', () => {
     fc.assert(
-      fc.property(seedArb, rateArb, fc.double({ min: -10, max: 60, noNaN: true }), (seed, sr, snr) => {
+      fc.property(seedArb, rateArb, real(-10, 60), (seed, sr, snr) => {
         const x = gaussian(2000, seed, 0.2);
         const y = new GaussianSNR({ minSnrDb: snr, maxSnrDb: snr }).forward(x, sr, new Random(seed + 1));
         assertFinite(y);
@@ -104,7 +99,7 @@ describe('noise', () => {
 
   it('GaussianSNR draws the SNR inside its range', () => {
     fc.assert(
-      fc.property(seedArb, fc.double({ min: 0, max: 40, noNaN: true }), (seed, lo) => {
+      fc.property(seedArb, real(0, 40), (seed, lo) => {
         const x = gaussian(2000, seed);
         const y = new GaussianSNR({ minSnrDb: lo, maxSnrDb: lo + 10 }).forward(x, 16000, new Random(seed));
         const s = measuredSnr(x, y);
@@ -165,7 +160,7 @@ describe('BackgroundNoise (in-memory clips)', () => {
   it('mixes an excerpt of one of the clips at the asked SNR', () => {
     const noises = [gaussian(500, 11), gaussian(5000, 12)];
     fc.assert(
-      fc.property(seedArb, fc.double({ min: -5, max: 40, noNaN: true }), (seed, snr) => {
+      fc.property(seedArb, real(-5, 40), (seed, snr) => {
         const x = gaussian(1200, seed);
         const t = new BackgroundNoise({ minSnrDb: snr, maxSnrDb: snr }, { clips: noises, sampleRate: 16000 });
         const y = t.forward(x, 16000, new Random(seed));
@@ -246,7 +241,7 @@ describe('time transforms', () => {
 
   it('TimeMask silences one band of the asked width and leaves the rest', () => {
     fc.assert(
-      fc.property(seedArb, fc.double({ min: 0, max: 0.5, noNaN: true }), fc.boolean(), (seed, lo, fade) => {
+      fc.property(seedArb, real(0, 0.5), fc.boolean(), (seed, lo, fade) => {
         const n = 1000;
         const x = new Float32Array(n).fill(1);
         const y = new TimeMask({ minFraction: lo, maxFraction: lo + 0.2, fade, fadeSeconds: 0.01 }).forward(
@@ -335,7 +330,7 @@ describe('time transforms', () => {
 describe('clipping', () => {
   it('ClippingDistortion clips the asked share of samples at a percentile threshold', () => {
     fc.assert(
-      fc.property(seedArb, fc.double({ min: 0, max: 60, noNaN: true }), (seed, q) => {
+      fc.property(seedArb, real(0, 60), (seed, q) => {
         const n = 2000;
         const x = gaussian(n, seed);
         const y = new ClippingDistortion({ minPercentile: q, maxPercentile: q }).forward(

@@ -123,7 +123,10 @@ test('noGrad: no graph inside, previous mode restored (also after a throw), nest
 test('in-place update of a parameter needs noGrad (as in PyTorch)', () => {
   E.tidy(() => {
     const w = E.ones([2], { requiresGrad: true });
-    assert.throws(() => w.add_(1), /add_: a leaf Variable that requires grad is being used in an in-place operation/);
+    assert.throws(
+      () => w.add_(1),
+      /add_: a leaf Variable that requires grad is being used in an in-place operation/,
+    );
     E.noGrad(() => w.add_(1));
     assert.deepEqual(w.toArray(), [2, 2]);
     assert.equal(w.requiresGrad, true);

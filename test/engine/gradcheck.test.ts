@@ -1,8 +1,8 @@
 // Analytic gradients (libtorch autograd through the engine) against central finite differences in
 // float64, for the ops training relies on.
 import { test } from 'node:test';
-import * as E from '../../src/engine/index.js';
 import * as F from '../../src/engine/functional.js';
+import * as E from '../../src/engine/index.js';
 import { gradcheck, input } from './helpers.js';
 
 // Tiny tensors: with two threads the cost is thread hand-off, not arithmetic (and the result is the same).
@@ -53,7 +53,11 @@ test('batchNorm: training (batch statistics) and eval (running statistics)', () 
 });
 
 test('layerNorm', () => {
-  gradcheck('layerNorm', (x, w, b) => F.layerNorm(x, [4], w, b), [input([3, 4], 16), input([4], 17), input([4], 18)]);
+  gradcheck('layerNorm', (x, w, b) => F.layerNorm(x, [4], w, b), [
+    input([3, 4], 16),
+    input([4], 17),
+    input([4], 18),
+  ]);
 });
 
 test('linear', () => {
@@ -61,11 +65,15 @@ test('linear', () => {
 });
 
 test('pooling: max, avg, adaptive avg/max, 1d and 2d', () => {
-  gradcheck('maxPool2d', (x) => F.maxPool2d(x, { kernelSize: 3, stride: 2, padding: 1 }), [input([1, 2, 6, 6], 22)]);
-  gradcheck('avgPool2d', (x) => F.avgPool2d(x, { kernelSize: 2, ceilMode: true }), [input([1, 2, 5, 5], 23)]);
-  gradcheck('avgPool2d exclude pad', (x) => F.avgPool2d(x, { kernelSize: 3, stride: 2, padding: 1, countIncludePad: false }), [
-    input([1, 2, 5, 5], 24),
+  gradcheck('maxPool2d', (x) => F.maxPool2d(x, { kernelSize: 3, stride: 2, padding: 1 }), [
+    input([1, 2, 6, 6], 22),
   ]);
+  gradcheck('avgPool2d', (x) => F.avgPool2d(x, { kernelSize: 2, ceilMode: true }), [input([1, 2, 5, 5], 23)]);
+  gradcheck(
+    'avgPool2d exclude pad',
+    (x) => F.avgPool2d(x, { kernelSize: 3, stride: 2, padding: 1, countIncludePad: false }),
+    [input([1, 2, 5, 5], 24)],
+  );
   gradcheck('adaptiveAvgPool2d', (x) => F.adaptiveAvgPool2d(x, [3, 2]), [input([1, 2, 7, 5], 25)]);
   gradcheck('adaptiveMaxPool2d', (x) => F.adaptiveMaxPool2d(x, [2, 3]), [input([1, 2, 7, 5], 26)]);
   gradcheck('maxPool1d', (x) => F.maxPool1d(x, { kernelSize: 3, stride: 2 }), [input([2, 2, 9], 27)]);
@@ -82,29 +90,39 @@ test('crossEntropy: hard targets, weights, soft targets, label smoothing', () =>
     gradcheck('crossEntropy weight+ignore', (x) => F.crossEntropy(x, ids, { weight: w, ignoreIndex: 1 }), [
       input([5, 4], 32, 2),
     ]);
-    gradcheck('crossEntropy smoothing', (x) => F.crossEntropy(x, ids, { labelSmoothing: 0.1 }), [input([5, 4], 33, 2)]);
+    gradcheck('crossEntropy smoothing', (x) => F.crossEntropy(x, ids, { labelSmoothing: 0.1 }), [
+      input([5, 4], 33, 2),
+    ]);
     const probs = E.tensor(input([5, 4], 34, 2).data, [5, 4]).softmax(1);
     gradcheck('crossEntropy soft', (x) => F.crossEntropy(x, probs), [input([5, 4], 35, 2)]);
-    gradcheck('crossEntropy soft+smoothing', (x) => F.crossEntropy(x, probs, { labelSmoothing: 0.2, reduction: 'sum' }), [
-      input([5, 4], 36, 2),
-    ]);
+    gradcheck(
+      'crossEntropy soft+smoothing',
+      (x) => F.crossEntropy(x, probs, { labelSmoothing: 0.2, reduction: 'sum' }),
+      [input([5, 4], 36, 2)],
+    );
   });
 });
 
 test('binaryCrossEntropyWithLogits: plain, posWeight, per-element weight', () => {
   E.tidy(() => {
-    const t = E.tensor(input([4, 3], 37).data, [4, 3]).gt(0).to('float64');
+    const t = E.tensor(input([4, 3], 37).data, [4, 3])
+      .gt(0)
+      .to('float64');
     const pw = E.tensor([0.5, 2, 3], [3], { dtype: 'float64' });
     const w = E.tensor(input([4, 3], 38).data, [4, 3]).abs();
     gradcheck('bce', (x) => F.binaryCrossEntropyWithLogits(x, t), [input([4, 3], 39, 3)]);
-    gradcheck('bce posWeight+weight', (x) => F.binaryCrossEntropyWithLogits(x, t, { posWeight: pw, weight: w }), [
-      input([4, 3], 40, 3),
-    ]);
+    gradcheck(
+      'bce posWeight+weight',
+      (x) => F.binaryCrossEntropyWithLogits(x, t, { posWeight: pw, weight: w }),
+      [input([4, 3], 40, 3)],
+    );
   });
 });
 
 test('interpolate bilinear, gru', () => {
-  gradcheck('interpolate', (x) => F.interpolate(x, { size: [5, 4], mode: 'bilinear' }), [input([1, 1, 3, 3], 41)]);
+  gradcheck('interpolate', (x) => F.interpolate(x, { size: [5, 4], mode: 'bilinear' }), [
+    input([1, 1, 3, 3], 41),
+  ]);
   gradcheck(
     'gru',
     (x, wih, whh, bih, bhh) => F.gru(x, null, [wih, whh, bih, bhh], { batchFirst: true }).output,

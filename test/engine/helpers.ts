@@ -99,5 +99,12 @@ export function data64(n: number, seed: number, scale = 1): Float64Array {
 }
 
 export function input(shape: number[], seed: number, scale = 1): { data: Float64Array; shape: number[] } {
-  return { data: data64(shape.reduce((a, b) => a * b, 1), seed, scale), shape };
+  return {
+    data: data64(
+      shape.reduce((a, b) => a * b, 1),
+      seed,
+      scale,
+    ),
+    shape,
+  };
 }

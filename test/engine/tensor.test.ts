@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import { test } from 'node:test';
-import * as E from '../../src/engine/index.js';
 import * as F from '../../src/engine/functional.js';
+import * as E from '../../src/engine/index.js';
 import { assertClose } from './helpers.js';
 
 // The default thread count is checked first, before any test changes it.
@@ -174,7 +174,12 @@ test('indexing: indexSelect/gather/scatter/maskedFill', () => {
     assert.deepEqual(oneHot.toArray(), [0, 0, 1, 1, 0, 0]);
     const sc = E.zeros([3]).scatter(0, E.tensor([1], [1], { dtype: 'int64' }), t([5]));
     assert.deepEqual(sc.toArray(), [0, 5, 0]);
-    assert.deepEqual(t([1, 2, 3]).maskedFill(t([1, 0, 1]).gt(0), -1).toArray(), [-1, 2, -1]);
+    assert.deepEqual(
+      t([1, 2, 3])
+        .maskedFill(t([1, 0, 1]).gt(0), -1)
+        .toArray(),
+      [-1, 2, -1],
+    );
   });
 });
 
@@ -193,15 +198,31 @@ test('elementwise math with tensors and numbers, broadcasting, int stays int', (
     assertClose(a.exp().log().toFloat64Array(), [1, 2, 3, 4], 1e-6);
     assertClose(a.sqrt().mul(a.rsqrt()).toFloat64Array(), [1, 1, 1, 1], 1e-6);
     assertClose(t([0, 1e-7]).log1p().toFloat64Array(), [0, 1e-7], 1e-12);
-    assertClose(t([0]).sin().add(t([0]).cos()).toFloat64Array(), [1]);
+    assertClose(
+      t([0])
+        .sin()
+        .add(t([0]).cos())
+        .toFloat64Array(),
+      [1],
+    );
     assert.deepEqual(t([1.5, -1.5, 2.5]).floor().toArray(), [1, -2, 2]);
     assert.deepEqual(t([1.5, -1.5, 2.5]).round().toArray(), [2, -2, 2]);
     assert.deepEqual(t([2, 4]).reciprocal().toArray(), [0.5, 0.25]);
     assert.deepEqual(t([-2, 0.5, 3]).clamp(-1, 1).toArray(), [-1, 0.5, 1]);
     assert.deepEqual(t([-2, 0.5, 3]).clamp(null, 1).toArray(), [-2, 0.5, 1]);
     assert.deepEqual(t([-2, 0.5, 3]).clamp(0).toArray(), [0, 0.5, 3]);
-    assert.deepEqual(t([1, 5]).maximum(t([3, 2])).toArray(), [3, 5]);
-    assert.deepEqual(t([1, 5]).minimum(t([3, 2])).toArray(), [1, 2]);
+    assert.deepEqual(
+      t([1, 5])
+        .maximum(t([3, 2]))
+        .toArray(),
+      [3, 5],
+    );
+    assert.deepEqual(
+      t([1, 5])
+        .minimum(t([3, 2]))
+        .toArray(),
+      [1, 2],
+    );
     const i = E.tensor(new Int32Array([1, 2]));
     assert.equal(i.add(2).dtype, 'int32');
     assert.equal(i.mul(0.5).dtype, 'float32');
@@ -312,7 +333,9 @@ test('in-place ops return this and change the data', () => {
     const x = E.zeros([3]);
     assert.equal(x.fill_(2), x);
     assert.deepEqual(x.toArray(), [2, 2, 2]);
-    x.mul_(3).add_(1).add_(t([1, 2, 3]), 2);
+    x.mul_(3)
+      .add_(1)
+      .add_(t([1, 2, 3]), 2);
     assert.deepEqual(x.toArray(), [9, 11, 13]);
     x.clamp_(null, 10);
     assert.deepEqual(x.toArray(), [9, 10, 10]);

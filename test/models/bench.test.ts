@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { runDemo } from '../../src/cli/commands/demo.js';
 import * as E from '../../src/engine/index.js';
 import { benchModel, median } from '../../src/models/bench.js';
+import { runDemo } from '../../src/models/demo.js';
 
 describe('bench and demo plumbing', () => {
   test('median', () => {

@@ -184,7 +184,7 @@ describe('layers', () => {
         const y = p.call(x);
         assert.deepEqual(
           [...y.toFloat32Array()].map((v) => Math.round(v * 1e6) / 1e6),
-          [-0.2, -0.2, 1.5, -2],
+          [-0.2, -0.2, 3, -2],
         );
         y.sum().backward();
         // d/da = sum of the negative inputs of each channel.

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { loadAudio, writeWav } from '../../audio/index.js';
 import { type AnyAugmentation, applyBatch, applySpectrogram, applyWaveform } from '../../augment/index.js';
 import { loadAugmentationConfig, prepareAugmentation } from '../../augment/node/index.js';
-import type { NDArray } from '../../core/ndarray.js';
+import { type NDArray, stack } from '../../core/ndarray.js';
 import { Random } from '../../core/random.js';
 import { computeFeatures, PRESET_NAMES, type PresetName } from '../../features/index.js';
 import { UsageError } from '../errors.js';
@@ -29,7 +29,8 @@ function parseSeed(text: string | undefined): number {
 }
 
 function requireExt(flag: string, path: string, ext: string): void {
-  if (extname(path).toLowerCase() !== ext) throw new UsageError(`${flag} must name a ${ext} file, got "${path}"`);
+  if (extname(path).toLowerCase() !== ext)
+    throw new UsageError(`${flag} must name a ${ext} file, got "${path}"`);
 }
 
 /** Renders [mels, frames] (channel 0 of a [c, mels, frames] item) to a PNG with src/report. */
@@ -37,7 +38,10 @@ async function writePng(path: string, spec: NDArray): Promise<void> {
   // TODO(augment): a typed static import once src/report/spectrogram-png.ts lands (its engineer is writing it).
   const reportModule: string = '../../report/spectrogram-png.js';
   const { renderSpectrogramPng } = await import(reportModule);
-  const plane = spec.shape.length === 3 ? { data: spec.data.subarray(0, spec.shape[1]! * spec.shape[2]!), shape: spec.shape.slice(1) } : spec;
+  const plane =
+    spec.shape.length === 3
+      ? { data: spec.data.subarray(0, spec.shape[1]! * spec.shape[2]!), shape: spec.shape.slice(1) }
+      : spec;
   const { writeFile } = await import('node:fs/promises');
   await writeFile(path, await renderSpectrogramPng(plane, {}));
 }
@@ -54,7 +58,8 @@ function fitFrames(x: NDArray, frames: number): NDArray {
 
 async function runWaveform(pipe: AnyAugmentation, input: string, flags: AugmentFlags, seed: number) {
   if (!flags.out) throw new UsageError('--out is required: a waveform pipeline writes audio (--out out.wav)');
-  if (flags.mixWith?.length) throw new UsageError('--mix-with only applies to spectrogram/batch pipelines with mixers');
+  if (flags.mixWith?.length)
+    throw new UsageError('--mix-with only applies to spectrogram/batch pipelines with mixers');
   requireExt('--out', flags.out, '.wav');
   const audio = await loadAudio(input, { mono: false });
   await prepareAugmentation(pipe, audio.sampleRate);
@@ -63,15 +68,26 @@ async function runWaveform(pipe: AnyAugmentation, input: string, flags: AugmentF
   await writeWav(flags.out, { sampleRate: audio.sampleRate, channels });
   if (flags.png) {
     const mono = channels[0]!.slice();
-    for (let c = 1; c < channels.length; c++) for (let i = 0; i < mono.length; i++) mono[i]! += channels[c]![i]!;
+    for (let c = 1; c < channels.length; c++)
+      for (let i = 0; i < mono.length; i++) mono[i]! += channels[c]![i]!;
     if (channels.length > 1) for (let i = 0; i < mono.length; i++) mono[i] = mono[i]! / channels.length;
-    await writePng(flags.png, computeFeatures(mono, audio.sampleRate, (flags.preset ?? 'fat2019') as PresetName));
+    await writePng(
+      flags.png,
+      computeFeatures(mono, audio.sampleRate, (flags.preset ?? 'fat2019') as PresetName),
+    );
   }
-  return { kind: 'waveform', out: flags.out, png: flags.png ?? null, sampleRate: audio.sampleRate, samples: channels[0]!.length };
+  return {
+    kind: 'waveform',
+    out: flags.out,
+    png: flags.png ?? null,
+    sampleRate: audio.sampleRate,
+    samples: channels[0]!.length,
+  };
 }
 
 async function runSpectrogram(pipe: AnyAugmentation, input: string, flags: AugmentFlags, seed: number) {
-  if (!flags.png) throw new UsageError(`--png is required: a ${pipe.kind} pipeline works on spectrograms (--png out.png)`);
+  if (!flags.png)
+    throw new UsageError(`--png is required: a ${pipe.kind} pipeline works on spectrograms (--png out.png)`);
   if (flags.out) throw new UsageError('--out: a spectrogram pipeline writes no audio; use --png');
   requireExt('--png', flags.png, '.png');
   const preset = (flags.preset ?? 'fat2019') as PresetName;
@@ -87,20 +103,20 @@ async function runSpectrogram(pipe: AnyAugmentation, input: string, flags: Augme
     result = applySpectrogram(pipe, first, rng);
   } else {
     const frames = first.shape[first.shape.length - 1]!;
-    const others = await Promise.all((flags.mixWith ?? []).map(async (p) => fitFrames(await features(p), frames)));
-    const items = [first, ...others];
-    const item = first.shape.length === 2 ? [1, ...first.shape] : first.shape;
-    const n = first.data.length;
-    const data = new Float32Array(items.length * n);
-    items.forEach((it, i) => data.set(it.data, i * n));
+    const others = await Promise.all(
+      (flags.mixWith ?? []).map(async (p) => fitFrames(await features(p), frames)),
+    );
+    const batch = stack([first, ...others]);
     // Clip k is class k, so the printed target row says how much of each clip the output holds.
-    const b = items.length;
+    const b = batch.shape[0]!;
     const targets = new Float32Array(b * b);
     for (let i = 0; i < b; i++) targets[i * b + i] = 1;
     if (b === 1 && pipe.kind === 'batch')
-      process.stderr.write('audiotag augment: note: mixers mix clips of a batch; pass --mix-with other.wav to see them\n');
-    const out = applyBatch(pipe, { data, shape: [b, ...item] }, { data: targets, shape: [b, b] }, rng);
-    result = { data: out.batch.data.slice(0, n), shape: item };
+      process.stderr.write(
+        'audiotag augment: note: mixers mix clips of a batch; pass --mix-with other.wav to see them\n',
+      );
+    const out = applyBatch(pipe, batch, { data: targets, shape: [b, b] }, rng);
+    result = { data: out.batch.data.slice(0, first.data.length), shape: first.shape };
     target = Array.from(out.targets.data.subarray(0, b), (v) => Math.round(v * 1e4) / 1e4);
   }
   await writePng(flags.png, result);
@@ -110,16 +126,22 @@ async function runSpectrogram(pipe: AnyAugmentation, input: string, flags: Augme
 export function register(program: Command): void {
   program
     .command('augment')
-    .description('apply an augmentation pipeline (YAML/JSON) to one clip: write the audio and/or a spectrogram PNG')
+    .description(
+      'apply an augmentation pipeline (YAML/JSON) to one clip: write the audio and/or a spectrogram PNG',
+    )
     .argument('<input>', 'audio file (WAV natively; other formats through ffmpeg)')
     .option('--config <file>', 'the pipeline, YAML or JSON (e.g. configs/augment/fat2019-8th.yaml)')
     .option('--out <wav>', 'output audio (waveform pipelines)')
     .option('--png <png>', 'output spectrogram image (required for spectrogram/batch pipelines)')
     .option('--seed <n>', 'random seed (default 0): the same seed gives the same output')
-    .option('--preset <name>', `feature preset for spectrograms (default fat2019): ${PRESET_NAMES.join(', ')}`)
+    .option(
+      '--preset <name>',
+      `feature preset for spectrograms (default fat2019): ${PRESET_NAMES.join(', ')}`,
+    )
     .option('--mix-with <files...>', 'other clips to fill the batch that mixers (Mixup, SpecMix...) draw on')
     .action(async (input: string, flags: AugmentFlags) => {
-      if (!flags.config) throw new UsageError('--config is required: the augmentation pipeline (YAML or JSON)');
+      if (!flags.config)
+        throw new UsageError('--config is required: the augmentation pipeline (YAML or JSON)');
       const seed = parseSeed(flags.seed);
       if (flags.preset !== undefined && !(PRESET_NAMES as string[]).includes(flags.preset))
         throw new UsageError(`--preset must be one of ${PRESET_NAMES.join(', ')}, got "${flags.preset}"`);

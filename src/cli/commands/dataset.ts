@@ -8,9 +8,9 @@ import {
   MANIFEST_FORMATS,
   type ManifestFormat,
   type Problem,
+  readClassList,
   readManifest,
 } from '../../data/index.js';
-import { readClassList } from '../../metrics/node/submission.js';
 import { UsageError } from '../errors.js';
 
 interface ValidateFlags {

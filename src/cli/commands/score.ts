@@ -1,7 +1,8 @@
 // `audiotag score`: scores a Kaggle-format submission against the truth offline and prints JSON.
 import type { Command } from 'commander';
+import { readClassList } from '../../data/manifests.js';
 import { METRIC_NAMES } from '../../metrics/compute.js';
-import { readClassList, scoreFiles } from '../../metrics/node/submission.js';
+import { scoreFiles } from '../../metrics/node/submission.js';
 import { UsageError } from '../errors.js';
 
 interface ScoreFlags {

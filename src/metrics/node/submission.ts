@@ -1,7 +1,5 @@
 // Scores a Kaggle-style submission file against a truth file (`audiotag score`). Node-only: reads files.
 // Every problem in either file is collected and reported at once.
-import { readFile } from 'node:fs/promises';
-import { extname } from 'node:path';
 import { type CsvTable, readCsv } from '../../data/csv.js';
 import { formatProblem } from '../../data/types.js';
 import { mapAtKFromLists } from '../classification.js';
@@ -170,20 +168,6 @@ async function parsePredictionFile(
   }
   if (table.rows.length === 0) problems.push(`${path}: no rows`);
   return [result, problems];
-}
-
-/** Class names from a file: a CSV's header after the id column (sample_submission.csv), else one per line. */
-export async function readClassList(path: string): Promise<string[]> {
-  if (extname(path).toLowerCase() === '.csv') {
-    const table = await readCsv(path);
-    if (table.header.length < 2) throw new Error(`${path}: expected an id column followed by class columns`);
-    return table.header.slice(1);
-  }
-  const text = await readFile(path, 'utf8');
-  return text
-    .split(/\r?\n/)
-    .map((l) => l.trim())
-    .filter((l) => l !== '' && !l.startsWith('#'));
 }
 
 export interface ScoreOptions {

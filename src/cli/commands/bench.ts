@@ -1,0 +1,207 @@
+// `audiotag bench <what>`: benchmarks that print their figures (one JSON line each with --json).
+// Each sub-command is added to the `bench` group by its own add* function; to add one, write another
+// function taking the group and call it from register(). Engine-backed code is imported inside the
+// actions, so `audiotag --help` and the other commands work without the native addon.
+
+import type { Command } from 'commander';
+import type { BenchMode, ModelBenchOptions, ModelBenchResult } from '../../models/bench.js';
+import { UsageError } from '../errors.js';
+
+function int(flag: string, text: string | undefined, min: number): number | undefined {
+  if (text === undefined) return undefined;
+  const v = Number(text);
+  if (text.trim() === '' || !Number.isInteger(v) || v < min)
+    throw new UsageError(`${flag} must be an integer ≥ ${min}, got "${text}"`);
+  return v;
+}
+
+interface ModelBenchFlags {
+  model: string;
+  batch: string;
+  size: string;
+  steps: string;
+  warmup: string;
+  threads?: string;
+  classes: string;
+  device: string;
+  seed: string;
+  peer?: string;
+  rounds: string;
+  json?: boolean;
+}
+
+function human(r: ModelBenchResult): string {
+  return (
+    `${r.impl.padEnd(8)} ${r.mode} ${r.model} batch ${r.batch} ${r.size}×${r.size} ${r.threads} threads: ` +
+    `${r.ms_per_step.toFixed(1)} ms/step, ${r.samples_per_s.toFixed(1)} samples/s`
+  );
+}
+
+/** `bench train` and `bench infer`: a registry model on random inputs, optionally against PyTorch. */
+function addModelBenches(group: Command): void {
+  for (const mode of ['train', 'infer'] as BenchMode[]) {
+    group
+      .command(mode)
+      .description(
+        mode === 'train'
+          ? 'time training steps (Adam, cross entropy) of a model on random square inputs'
+          : 'time inference (eval mode, no grad) of a model on random square inputs',
+      )
+      .option('--model <name>', 'registry model', 'cnn-model-1')
+      .option('--batch <n>', 'batch size', '32')
+      .option('--size <n>', "side of the square input (the model's last two dims)", '128')
+      .option('--steps <n>', 'timed steps (the median is reported)', '10')
+      .option('--warmup <n>', 'untimed steps first', '2')
+      .option('--threads <n>', 'intra-op threads (default: all cores)')
+      .option('--classes <n>', 'output classes', '80')
+      .option('--device <d>', 'cpu, cuda, cuda:N', 'cpu')
+      .option('--seed <n>', 'seed for weights and inputs', '0')
+      .option(
+        '--peer <name>',
+        "also run the same measurement in PyTorch ('torch', Debian's /usr/bin/python3)",
+      )
+      .option('--rounds <n>', 'with --peer: alternate ours/theirs this many times', '1')
+      .option('--json', 'print JSON lines')
+      .action(async (f: ModelBenchFlags) => {
+        const opts: ModelBenchOptions = {
+          mode,
+          model: f.model,
+          batch: int('--batch', f.batch, 1),
+          size: int('--size', f.size, 1),
+          steps: int('--steps', f.steps, 1),
+          warmup: int('--warmup', f.warmup, 0),
+          threads: int('--threads', f.threads, 1),
+          classes: int('--classes', f.classes, 1),
+          device: f.device,
+          seed: int('--seed', f.seed, 0),
+        };
+        const out = (s: string) => process.stdout.write(`${s}\n`);
+        // Imported here so that the rest of the CLI works without the native addon.
+        const { benchModel, compareWithTorch } = await import('../../models/bench.js');
+        if (f.peer === undefined) {
+          const r = benchModel(opts);
+          out(f.json ? JSON.stringify(r) : human(r));
+          return;
+        }
+        if (f.peer !== 'torch') throw new UsageError(`--peer must be "torch", got "${f.peer}"`);
+        const c = compareWithTorch(opts, int('--rounds', f.rounds, 1) ?? 1, (r) =>
+          out(f.json ? JSON.stringify(r) : human(r)),
+        );
+        const summary = {
+          summary: mode,
+          rounds: c.rounds,
+          ours_ms_per_step: c.ours_ms_per_step,
+          torch_ms_per_step: c.torch_ms_per_step,
+          overhead_pct: c.overhead_pct,
+        };
+        out(
+          f.json
+            ? JSON.stringify(summary)
+            : `overhead over PyTorch (median of ${c.rounds} round(s)): ${c.overhead_pct > 0 ? '+' : ''}${c.overhead_pct} %`,
+        );
+      });
+  }
+}
+
+/** `bench features`: log-mel of a preset over ESC-10 clips against torchaudio (bench/features.ts). */
+function addFeaturesBench(group: Command): void {
+  group
+    .command('features')
+    .description('time log-mel extraction of a preset (clips/s) against torchaudio on the same clips')
+    .option('--preset <name>', 'feature preset', 'fat2019')
+    .option('--clips <n>', 'number of ESC-10 clips', '100')
+    .option('--seconds <s>', 'clip length', '5')
+    .option('--threads <n>', 'worker threads here, torch.set_num_threads there', '1')
+    .option('--repeats <n>', 'timed passes per side (the best is reported)', '3')
+    .option('--synthetic', 'generated clips instead of ESC-10')
+    .option('--no-torch', 'skip the torchaudio side')
+    .option('--json', 'print one JSON line')
+    .action(
+      async (f: {
+        preset: string;
+        clips: string;
+        seconds: string;
+        threads: string;
+        repeats: string;
+        synthetic?: boolean;
+        torch: boolean;
+        json?: boolean;
+      }) => {
+        const { PRESET_NAMES } = await import('../../features/config.js');
+        if (!(PRESET_NAMES as string[]).includes(f.preset))
+          throw new UsageError(`--preset must be one of ${PRESET_NAMES.join(', ')}, got "${f.preset}"`);
+        const seconds = Number(f.seconds);
+        if (!(seconds > 0)) throw new UsageError(`--seconds must be a number > 0, got "${f.seconds}"`);
+        // bench/ is not part of the published package: load it lazily so the CLI works without it.
+        const { runFeaturesBench } = await import('../../../bench/features.js');
+        const r = await runFeaturesBench({
+          preset: f.preset as never,
+          clips: int('--clips', f.clips, 1),
+          seconds,
+          threads: int('--threads', f.threads, 1),
+          repeats: int('--repeats', f.repeats, 1),
+          synthetic: f.synthetic ?? false,
+          noTorch: !f.torch,
+        });
+        const torch = r.torchaudio_clips_per_s
+          ? `, torchaudio ${r.torchaudio_clips_per_s.toFixed(1)} clips/s (×${r.speedup_vs_torchaudio!.toFixed(2)})`
+          : '';
+        process.stdout.write(
+          f.json
+            ? `${JSON.stringify(r)}\n`
+            : `features ${r.preset}: ${r.clips_per_s.toFixed(1)} clips/s on ${r.threads} thread(s)${torch}\n`,
+        );
+      },
+    );
+}
+
+/** `bench augment`: one training batch through an augmentation pipeline (bench/augment.ts). */
+function addAugmentBench(group: Command): void {
+  group
+    .command('augment')
+    .description('time one fat2019 batch through an augmentation pipeline (default: the 8th-place one)')
+    .option('--config <file>', 'pipeline (default configs/augment/fat2019-8th.yaml)')
+    .option('--batch <n>', 'batch size', '64')
+    .option('--size <n>', 'mels and frames of each item', '128')
+    .option('--reps <n>', 'timed batches (the median is reported)', '10')
+    .option('--real', 'ESC-10 fat2019 log-mels instead of random images')
+    .option('--train', 'also time a CNN-model-1 training step (bench train) and print the ratio')
+    .option('--json', 'print one JSON line')
+    .action(
+      async (f: {
+        config?: string;
+        batch: string;
+        size: string;
+        reps: string;
+        real?: boolean;
+        train?: boolean;
+        json?: boolean;
+      }) => {
+        const { runAugmentBench } = await import('../../../bench/augment.js');
+        const r = await runAugmentBench({
+          config: f.config,
+          batch: int('--batch', f.batch, 1),
+          size: int('--size', f.size, 2),
+          reps: int('--reps', f.reps, 1),
+          real: f.real ?? false,
+          train: f.train ?? false,
+        });
+        const ratio =
+          r.augment_to_train_ratio === null
+            ? ''
+            : `, ${(100 * r.augment_to_train_ratio).toFixed(1)} % of a training step`;
+        process.stdout.write(
+          f.json
+            ? `${JSON.stringify(r)}\n`
+            : `augment ${r.pipeline}: ${r.ms_per_batch} ms per batch of ${r.batch}${ratio}\n`,
+        );
+      },
+    );
+}
+
+export function register(program: Command): void {
+  const group = program.command('bench').description('benchmarks: speed figures, as JSON with --json');
+  addModelBenches(group);
+  addFeaturesBench(group);
+  addAugmentBench(group);
+}

@@ -1,0 +1,223 @@
+// `audiotag features <audio>`: one clip's features as a NumPy .npy (float32, [bands, frames] or
+// [channels, bands, frames]) and/or a PNG, from a preset with librosa-named overrides.
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { loadAudio } from '../../audio/index.js';
+import {
+  computeFeatures,
+  FEATURE_FORMATS,
+  type FeatureConfig,
+  FeatureConfigError,
+  type FeatureConfigInput,
+  NORMALIZATIONS,
+  PAD_MODES,
+  PRESET_NAMES,
+  resolveFeatureConfig,
+  WINDOW_NAMES,
+} from '../../features/index.js';
+import { encodeNpy } from '../../features/npy.js';
+import { type Colormap, renderSpectrogramPng } from '../../report/spectrogram-png.js';
+import { UsageError } from '../errors.js';
+
+interface Flags {
+  preset?: string;
+  config?: string;
+  out?: string;
+  png?: string;
+  colormap: string;
+  axes?: boolean;
+  json?: boolean;
+  sr?: string;
+  nFft?: string;
+  hopLength?: string;
+  winLength?: string;
+  nMels?: string;
+  fmin?: string;
+  fmax?: string;
+  window?: string;
+  center?: boolean;
+  padMode?: string;
+  power?: string;
+  scale?: string;
+  topDb?: string;
+  ref?: string;
+  trim?: string | boolean;
+  duration?: string;
+  format?: string;
+  nMfcc?: string;
+  normalize?: string;
+}
+
+/** The flag each config key comes from, so config errors can name the flag. */
+const FLAG_OF: Partial<Record<keyof FeatureConfig, string>> = {
+  sampleRate: '--sr',
+  nFft: '--n-fft',
+  hopLength: '--hop-length',
+  winLength: '--win-length',
+  nMels: '--n-mels',
+  fmin: '--fmin',
+  fmax: '--fmax',
+  window: '--window',
+  center: '--no-center',
+  padMode: '--pad-mode',
+  power: '--power',
+  scale: '--scale',
+  topDb: '--top-db',
+  ref: '--ref',
+  trim: '--trim',
+  duration: '--duration',
+  format: '--format',
+  nMfcc: '--n-mfcc',
+  normalize: '--normalize',
+};
+
+function num(flag: string, text: string, opts: { int?: boolean; min?: number; above?: number } = {}): number {
+  const v = Number(text);
+  const what = opts.int ? 'an integer' : 'a number';
+  if (text.trim() === '' || !Number.isFinite(v) || (opts.int && !Number.isInteger(v)))
+    throw new UsageError(`${flag} must be ${what}, got "${text}"`);
+  if (opts.min !== undefined && v < opts.min) throw new UsageError(`${flag} must be ${what} ≥ ${opts.min}, got "${text}"`);
+  if (opts.above !== undefined && !(v > opts.above))
+    throw new UsageError(`${flag} must be ${what} > ${opts.above}, got "${text}"`);
+  return v;
+}
+
+function choice<T extends string>(flag: string, text: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(text))
+    throw new UsageError(`${flag} must be one of ${allowed.join(', ')}, got "${text}"`);
+  return text as T;
+}
+
+/** The config the flags describe: preset, then --config JSON, then individual overrides. */
+export function configFromFlags(f: Flags): FeatureConfig {
+  const o: Record<string, unknown> = {};
+  if (f.preset !== undefined) o.preset = choice('--preset', f.preset, PRESET_NAMES);
+  if (f.config !== undefined) {
+    let fileCfg: unknown;
+    try {
+      fileCfg = JSON.parse(readFileSync(f.config, 'utf8'));
+    } catch (e) {
+      throw new UsageError(`--config ${f.config}: cannot read a JSON object (${e instanceof Error ? e.message : e})`);
+    }
+    if (fileCfg === null || typeof fileCfg !== 'object' || Array.isArray(fileCfg))
+      throw new UsageError(`--config ${f.config}: expected a JSON object of FeatureConfig keys`);
+    Object.assign(o, fileCfg);
+  }
+  const set = new Set<string>();
+  const put = (key: keyof FeatureConfig, v: unknown) => {
+    o[key] = v;
+    set.add(key);
+  };
+  if (f.sr !== undefined) put('sampleRate', num('--sr', f.sr, { int: true, min: 1 }));
+  if (f.nFft !== undefined) put('nFft', num('--n-fft', f.nFft, { int: true, min: 1 }));
+  if (f.hopLength !== undefined) put('hopLength', num('--hop-length', f.hopLength, { int: true, min: 1 }));
+  if (f.winLength !== undefined) put('winLength', num('--win-length', f.winLength, { int: true, min: 1 }));
+  if (f.nMels !== undefined) put('nMels', num('--n-mels', f.nMels, { int: true, min: 1 }));
+  if (f.fmin !== undefined) put('fmin', num('--fmin', f.fmin, { min: 0 }));
+  if (f.fmax !== undefined) put('fmax', num('--fmax', f.fmax, { above: 0 }));
+  if (f.window !== undefined) put('window', choice('--window', f.window, WINDOW_NAMES));
+  if (f.center === false) put('center', false);
+  if (f.padMode !== undefined) put('padMode', choice('--pad-mode', f.padMode, PAD_MODES));
+  if (f.power !== undefined) put('power', num('--power', f.power, { above: 0 }));
+  if (f.scale !== undefined) put('scale', choice('--scale', f.scale, ['power', 'db'] as const));
+  if (f.topDb !== undefined) put('topDb', f.topDb === 'none' ? null : num('--top-db', f.topDb, { min: 0 }));
+  if (f.ref !== undefined) put('ref', f.ref === 'max' ? 'max' : num('--ref', f.ref, { above: 0 }));
+  if (f.trim === false) put('trim', null);
+  else if (typeof f.trim === 'string') put('trim', num('--trim', f.trim, { above: 0 }));
+  if (f.duration !== undefined) put('duration', num('--duration', f.duration, { above: 0 }));
+  if (f.format !== undefined) put('format', choice('--format', f.format, FEATURE_FORMATS));
+  if (f.nMfcc !== undefined) put('nMfcc', num('--n-mfcc', f.nMfcc, { int: true, min: 1 }));
+  if (f.normalize !== undefined) put('normalize', choice('--normalize', f.normalize, NORMALIZATIONS));
+  try {
+    return resolveFeatureConfig(o as FeatureConfigInput);
+  } catch (e) {
+    if (!(e instanceof FeatureConfigError)) throw e;
+    const flag = FLAG_OF[e.key as keyof FeatureConfig];
+    // Name the flag when the bad value came from one; otherwise the key (from --preset/--config).
+    if (flag && set.has(e.key)) throw new UsageError(`${flag}: ${e.message.replace(/^feature config: key "[^"]+": /, '')}`);
+    const origin = [f.preset && `--preset ${f.preset}`, f.config && `--config ${f.config}`].filter(Boolean).join(' / ');
+    throw new UsageError(
+      `${e.message}${origin ? ` (value from ${origin})` : ''}${flag ? `; set ${flag} to override it` : ''}`,
+    );
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command('features')
+    .description('compute one clip\'s features (librosa-exact) and write a NumPy .npy and/or a PNG')
+    .argument('<audio>', 'audio file (WAV natively; FLAC, MP3, OGG, M4A… through ffmpeg)')
+    .option('--preset <name>', `start from a preset: ${PRESET_NAMES.join(', ')}`)
+    .option('--config <file.json>', 'FeatureConfig keys as JSON (applied after --preset)')
+    .option('--out <file.npy>', 'write the features as float32 .npy')
+    .option('--png <file.png>', 'render the features as a PNG')
+    .option('--colormap <name>', 'PNG colour map: magma, viridis, gray', 'magma')
+    .option('--axes', 'PNG: draw Hz and time axes')
+    .option('--json', 'print a JSON summary (shape, range, resolved config)')
+    .option('--sr <hz>', 'target sample rate (resamples)')
+    .option('--n-fft <n>', 'FFT size (any positive integer)')
+    .option('--hop-length <n>', 'samples between frames')
+    .option('--win-length <n>', 'window length ≤ n_fft')
+    .option('--n-mels <n>', 'mel bands')
+    .option('--fmin <hz>', 'lowest mel frequency')
+    .option('--fmax <hz>', 'highest mel frequency')
+    .option('--window <name>', `window: ${WINDOW_NAMES.join(', ')}`)
+    .option('--no-center', 'frames start at 0 instead of being centred')
+    .option('--pad-mode <mode>', `centre padding: ${PAD_MODES.join(', ')}`)
+    .option('--power <p>', 'magnitude exponent: 2 power, 1 magnitude')
+    .option('--scale <s>', 'power or db')
+    .option('--top-db <db>', 'dB floor below the peak, or "none"')
+    .option('--ref <r>', 'dB reference: a value or "max"')
+    .option('--trim <db>', 'trim leading/trailing silence quieter than this (dB below peak)')
+    .option('--no-trim', 'do not trim silence')
+    .option('--duration <s>', 'crop or zero-pad to this many seconds')
+    .option('--format <f>', `output format: ${FEATURE_FORMATS.join(', ')}`)
+    .option('--n-mfcc <n>', 'coefficients for mfcc/gtcc')
+    .option('--normalize <n>', `normalisation: ${NORMALIZATIONS.join(', ')}`)
+    .action(async (audioPath: string, f: Flags) => {
+      const config = configFromFlags(f);
+      const colormap = choice('--colormap', f.colormap, ['magma', 'viridis', 'gray'] as Colormap[]);
+      const audio = await loadAudio(audioPath, { mono: true });
+      const feats = computeFeatures(audio.channels[0]!, audio.sampleRate, config);
+      if (f.out) writeFileSync(f.out, encodeNpy(feats));
+      if (f.png) {
+        const banded = config.format !== 'mfcc' && config.format !== 'gtcc';
+        const png = renderSpectrogramPng(feats, {
+          colormap,
+          axes: f.axes ?? false,
+          sampleRate: config.sampleRate,
+          hopLength: config.hopLength,
+          // Hz labels only where rows are mel bands (the gammatone rows are ERB-spaced, not mel).
+          ...(banded && config.format !== 'gammatone'
+            ? { fmin: config.fmin, fmax: config.fmax, melScale: config.melScale }
+            : { fmin: 0, fmax: 0 }),
+        });
+        writeFileSync(f.png, png);
+      }
+      let lo = Number.POSITIVE_INFINITY;
+      let hi = Number.NEGATIVE_INFINITY;
+      let sum = 0;
+      for (const v of feats.data) {
+        lo = Math.min(lo, v);
+        hi = Math.max(hi, v);
+        sum += v;
+      }
+      const summary = {
+        file: audioPath,
+        shape: feats.shape,
+        min: lo,
+        max: hi,
+        mean: sum / feats.data.length,
+        seconds: (feats.shape[feats.shape.length - 1]! * config.hopLength) / config.sampleRate,
+        ...(f.out ? { out: f.out } : {}),
+        ...(f.png ? { png: f.png } : {}),
+        config,
+      };
+      if (f.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+      else
+        process.stdout.write(
+          `${audioPath}: ${config.format} [${feats.shape.join(', ')}], range ${lo.toFixed(2)} … ${hi.toFixed(2)}` +
+            `${f.out ? `, wrote ${f.out}` : ''}${f.png ? `, wrote ${f.png}` : ''}\n`,
+        );
+    });
+}
