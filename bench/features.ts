@@ -9,7 +9,10 @@
 // src/audio (not timed), cropped/padded to S seconds; `--synthetic` uses generated noise+chirps instead.
 // Trimming is left out on both sides (torchaudio has none), so both time the same STFT → mel → dB work.
 // Threads: JS runs in-process for 1, on worker threads for more; torch.set_num_threads(threads).
-// Each side is timed `repeats` times after a warm-up and the best run is reported.
+// The two sides alternate for `repeats` rounds (JS pass, torchaudio pass, …) after a warm-up, so a
+// machine whose load changes over time affects both alike; the best round of each is reported, by wall
+// clock (clips_per_s) and by process CPU time (clips_per_cpu_s: CPU-seconds of all threads, which a
+// loaded machine distorts much less).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -19,9 +22,14 @@ import { parseArgs } from 'node:util';
 import { cropOrPad } from '../src/audio/browser.js';
 import { loadAudio } from '../src/audio/index.js';
 import type { NDArray } from '../src/core/ndarray.js';
-import { type FeatureConfig, featuresFromSignal, type PresetName, resolveFeatureConfig } from '../src/features/index.js';
-import { decodeNpyFloat32 } from '../src/features/npy.js';
+import {
+  type FeatureConfig,
+  featuresFromSignal,
+  type PresetName,
+  resolveFeatureConfig,
+} from '../src/features/index.js';
 import { FeatureWorkerPool } from '../src/features/node/extract.js';
+import { decodeNpyFloat32 } from '../src/features/npy.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ESC10 = join(ROOT, '..', 'shared', 'data', 'esc10');
@@ -44,17 +52,30 @@ export interface FeaturesBenchResult {
   seconds: number;
   source: string;
   threads: number;
+  /** Best round, wall clock. */
   clips_per_s: number;
+  /** Best round, clips per CPU-second of the process (all threads). */
+  clips_per_cpu_s: number;
   torchaudio_clips_per_s: number | null;
+  torchaudio_clips_per_cpu_s: number | null;
+  /** torchaudio on the whole batch in one call (not what a per-clip loader does; for reference). */
   torchaudio_batched_clips_per_s: number | null;
   speedup_vs_torchaudio: number | null;
+  cpu_speedup_vs_torchaudio: number | null;
+  /** max |dB ours − dB torchaudio (float32)| on the first clip. */
   max_db_diff_vs_torchaudio: number | null;
   js_seconds: number[];
+  torchaudio_seconds?: number[];
   load_avg_1m: number;
   torch?: string;
 }
 
-async function loadClips(n: number, seconds: number, config: FeatureConfig, synthetic: boolean): Promise<Float32Array[]> {
+async function loadClips(
+  n: number,
+  seconds: number,
+  config: FeatureConfig,
+  synthetic: boolean,
+): Promise<Float32Array[]> {
   const len = Math.round(seconds * config.sampleRate);
   if (synthetic) {
     // Deterministic noise + chirp per clip (LCG), for machines without the shared data.
@@ -64,7 +85,8 @@ async function loadClips(n: number, seconds: number, config: FeatureConfig, synt
       for (let i = 0; i < len; i++) {
         s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
         const t = i / config.sampleRate;
-        x[i] = 0.3 * Math.sin(2 * Math.PI * (200 + 1000 * c * 0.01) * t * (1 + t)) + 0.05 * (s / 2 ** 32 - 0.5);
+        x[i] =
+          0.3 * Math.sin(2 * Math.PI * (200 + 1000 * c * 0.01) * t * (1 + t)) + 0.05 * (s / 2 ** 32 - 0.5);
       }
       return x;
     });
@@ -89,78 +111,106 @@ async function loadClips(n: number, seconds: number, config: FeatureConfig, synt
     out.push(cropOrPad(a.channels[0]!, len));
   }
   const all = new Float32Array(n * len);
-  out.forEach((x, i) => all.set(x, i * len));
+  out.forEach((x, i) => {
+    all.set(x, i * len);
+  });
   mkdirSync(dirname(cacheFile), { recursive: true });
   writeFileSync(cacheFile, new Uint8Array(all.buffer));
   return out;
 }
 
-async function timeJs(clips: Float32Array[], config: FeatureConfig, threads: number, repeats: number) {
-  const runs: number[] = [];
-  let first: NDArray | null = null;
-  if (threads <= 1) {
-    first = featuresFromSignal(clips[0]!, config); // warm-up: JIT, FFT plan, filterbank
-    for (let r = 0; r < repeats; r++) {
-      const t = performance.now();
-      for (const x of clips) featuresFromSignal(x, config);
-      runs.push((performance.now() - t) / 1000);
-    }
-    return { runs, first };
-  }
-  const pool = new FeatureWorkerPool(config, threads);
-  try {
-    const sr = config.sampleRate;
-    // Warm-up: every worker compiles and plans once (worker start-up is not part of the figure).
-    const warm = await Promise.all(
-      Array.from({ length: threads * 2 }, (_, i) => pool.run({ kind: 'samples', samples: clips[i % clips.length]!, sampleRate: sr })),
-    );
-    first = warm[0]!;
-    for (let r = 0; r < repeats; r++) {
-      const t = performance.now();
-      await Promise.all(clips.map((x) => pool.run({ kind: 'samples', samples: x, sampleRate: sr })));
-      runs.push((performance.now() - t) / 1000);
-    }
-  } finally {
-    await pool.close();
-  }
-  return { runs, first };
+/** CPU seconds (user + system, all threads) of this process. */
+function cpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
 }
 
-function runTorch(clips: Float32Array[], config: FeatureConfig, threads: number, repeats: number) {
-  const dir = mkdtempSync(join(tmpdir(), 'audiotag-bench-'));
-  try {
-    const input = join(dir, 'clips.f32');
-    const buf = new Float32Array(clips.length * clips[0]!.length);
-    clips.forEach((x, i) => buf.set(x, i * x.length));
-    writeFileSync(input, new Uint8Array(buf.buffer));
-    const dump = join(dir, 'first.npy');
-    const args = [
-      join(ROOT, 'scripts', 'bench', 'features_torchaudio.py'),
-      '--input',
-      input,
-      '--clips',
-      String(clips.length),
-      '--samples',
-      String(clips[0]!.length),
-      '--threads',
-      String(threads),
-      '--repeats',
-      String(repeats),
-      '--dump',
-      dump,
-      '--config',
-      JSON.stringify(config),
-    ];
-    const r = spawnSync('/usr/bin/python3', args, {
-      encoding: 'utf8',
-      env: { ...process.env, OMP_NUM_THREADS: String(threads) },
-    });
-    if (r.status !== 0) throw new Error(`torchaudio bench failed: ${r.stderr || r.error?.message}`);
-    const res = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
-    return { res, first: decodeNpyFloat32(readFileSync(dump), dump) };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+/** A JS runner: `pass()` computes every clip once and returns wall and CPU seconds. */
+async function jsRunner(clips: Float32Array[], config: FeatureConfig, threads: number) {
+  const sr = config.sampleRate;
+  if (threads <= 1) {
+    const first = featuresFromSignal(clips[0]!, config); // warm-up: JIT, FFT plan, filterbank
+    for (let i = 1; i < Math.min(4, clips.length); i++) featuresFromSignal(clips[i]!, config);
+    return {
+      first,
+      pass: async () => {
+        const t = performance.now();
+        const c = cpuSeconds();
+        for (const x of clips) featuresFromSignal(x, config);
+        return { wall: (performance.now() - t) / 1000, cpu: cpuSeconds() - c };
+      },
+      close: async () => {},
+    };
   }
+  const pool = new FeatureWorkerPool(config, threads);
+  // Warm-up: every worker compiles and plans (worker start-up is not part of the figure).
+  const warm = await Promise.all(
+    Array.from({ length: threads * 3 }, (_, i) =>
+      pool.run({ kind: 'samples', samples: clips[i % clips.length]!, sampleRate: sr }),
+    ),
+  );
+  return {
+    first: warm[0]!,
+    pass: async () => {
+      const t = performance.now();
+      const c = cpuSeconds();
+      await Promise.all(clips.map((x) => pool.run({ kind: 'samples', samples: x, sampleRate: sr })));
+      return { wall: (performance.now() - t) / 1000, cpu: cpuSeconds() - c };
+    },
+    close: () => pool.close(),
+  };
+}
+
+function writeClips(dir: string, clips: Float32Array[]): string {
+  const input = join(dir, 'clips.f32');
+  const buf = new Float32Array(clips.length * clips[0]!.length);
+  clips.forEach((x, i) => {
+    buf.set(x, i * x.length);
+  });
+  writeFileSync(input, new Uint8Array(buf.buffer));
+  return input;
+}
+
+/** One torchaudio pass (a fresh /usr/bin/python3; its import and warm-up are not timed). */
+function torchPass(
+  dir: string,
+  input: string,
+  n: number,
+  len: number,
+  config: FeatureConfig,
+  threads: number,
+) {
+  const dump = join(dir, 'first.npy');
+  const args = [
+    join(ROOT, 'scripts', 'bench', 'features_torchaudio.py'),
+    '--input',
+    input,
+    '--clips',
+    String(n),
+    '--samples',
+    String(len),
+    '--threads',
+    String(threads),
+    '--repeats',
+    '1',
+    '--dump',
+    dump,
+    '--config',
+    JSON.stringify(config),
+  ];
+  const r = spawnSync('/usr/bin/python3', args, {
+    encoding: 'utf8',
+    env: { ...process.env, OMP_NUM_THREADS: String(threads) },
+  });
+  if (r.status !== 0) throw new Error(`torchaudio bench failed: ${r.stderr || r.error?.message}`);
+  const res = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
+    torchaudio_seconds: number[];
+    torchaudio_cpu_seconds: number[];
+    torchaudio_batched_clips_per_s: number;
+    torch: string;
+    torchaudio: string;
+  };
+  return { res, first: decodeNpyFloat32(readFileSync(dump), dump) };
 }
 
 /** Runs the benchmark and returns the JSON record (see the file header). */
@@ -172,7 +222,32 @@ export async function runFeaturesBench(opts: FeaturesBenchOptions = {}): Promise
   const repeats = opts.repeats ?? 3;
   const config = resolveFeatureConfig({ preset, trim: null, duration: null, format: 'mel', scale: 'db' });
   const clips = await loadClips(n, seconds, config, opts.synthetic ?? false);
-  const js = await timeJs(clips, config, threads, repeats);
+  const js = await jsRunner(clips, config, threads);
+  const dir = mkdtempSync(join(tmpdir(), 'audiotag-bench-'));
+  const jsRuns: { wall: number; cpu: number }[] = [];
+  const torchRuns: { wall: number; cpu: number; batched: number }[] = [];
+  let torchFirst: NDArray | null = null;
+  let torchVersion = '';
+  try {
+    const input = opts.noTorch ? '' : writeClips(dir, clips);
+    for (let r = 0; r < repeats; r++) {
+      jsRuns.push(await js.pass());
+      if (!opts.noTorch) {
+        const t = torchPass(dir, input, n, clips[0]!.length, config, threads);
+        torchRuns.push({
+          wall: t.res.torchaudio_seconds[0]!,
+          cpu: t.res.torchaudio_cpu_seconds[0]!,
+          batched: t.res.torchaudio_batched_clips_per_s,
+        });
+        torchFirst = t.first;
+        torchVersion = `${t.res.torch} / torchaudio ${t.res.torchaudio}`;
+      }
+    }
+  } finally {
+    await js.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const best = (xs: number[]) => Math.min(...xs);
   const result: FeaturesBenchResult = {
     bench: 'features',
     preset,
@@ -182,22 +257,28 @@ export async function runFeaturesBench(opts: FeaturesBenchOptions = {}): Promise
       ? 'synthetic chirp + noise'
       : `ESC-10 (first ${n} in meta.csv) resampled to ${config.sampleRate} Hz by src/audio`,
     threads,
-    clips_per_s: n / Math.min(...js.runs),
+    clips_per_s: n / best(jsRuns.map((r) => r.wall)),
+    clips_per_cpu_s: n / best(jsRuns.map((r) => r.cpu)),
     torchaudio_clips_per_s: null,
+    torchaudio_clips_per_cpu_s: null,
     torchaudio_batched_clips_per_s: null,
     speedup_vs_torchaudio: null,
+    cpu_speedup_vs_torchaudio: null,
     max_db_diff_vs_torchaudio: null,
-    js_seconds: js.runs,
+    js_seconds: jsRuns.map((r) => r.wall),
     load_avg_1m: loadavg()[0]!,
   };
-  if (!opts.noTorch) {
-    const t = runTorch(clips, config, threads, repeats);
-    result.torchaudio_clips_per_s = t.res.torchaudio_clips_per_s as number;
-    result.torchaudio_batched_clips_per_s = t.res.torchaudio_batched_clips_per_s as number;
+  if (torchFirst) {
+    result.torchaudio_clips_per_s = n / best(torchRuns.map((r) => r.wall));
+    result.torchaudio_clips_per_cpu_s = n / best(torchRuns.map((r) => r.cpu));
+    result.torchaudio_batched_clips_per_s = Math.max(...torchRuns.map((r) => r.batched));
+    result.torchaudio_seconds = torchRuns.map((r) => r.wall);
     result.speedup_vs_torchaudio = result.clips_per_s / result.torchaudio_clips_per_s;
-    result.torch = `${t.res.torch} / torchaudio ${t.res.torchaudio}`;
+    result.cpu_speedup_vs_torchaudio = result.clips_per_cpu_s / result.torchaudio_clips_per_cpu_s;
+    result.torch = torchVersion;
     let d = 0;
-    for (let i = 0; i < t.first.data.length; i++) d = Math.max(d, Math.abs(t.first.data[i]! - js.first!.data[i]!));
+    for (let i = 0; i < torchFirst.data.length; i++)
+      d = Math.max(d, Math.abs(torchFirst.data[i]! - js.first.data[i]!));
     result.max_db_diff_vs_torchaudio = d;
   }
   return result;

@@ -3,9 +3,9 @@
 
 Reads --input (float32 little-endian, --clips x --samples, written by the bench), times
 MelSpectrogram(float32, librosa-0.10 settings: Slaney scale and norm, constant centre padding,
-periodic Hann) followed by AmplitudeToDB(top_db) per clip, like a Dataset's __getitem__, and also in one
-batched call. Prints one JSON line; writes the first clip's dB output to --dump (.npy) for a sanity
-comparison. Run by bench/features.ts with /usr/bin/python3 (Debian's torch/torchaudio).
+periodic Hann) followed by AmplitudeToDB(top_db) per clip, like a Dataset's __getitem__ (wall clock and
+process CPU time), and also in one batched call. Prints one JSON line; writes the first clip's dB output
+to --dump (.npy) for a sanity comparison. Run by bench/features.ts with /usr/bin/python3 (Debian's torch/torchaudio).
 """
 import argparse
 import json
@@ -39,12 +39,13 @@ def main():
         first = db(mel(x[0]))  # warm-up (allocations, FFT plans)
         if a.dump:
             np.save(a.dump, np.ascontiguousarray(first.numpy()))
-        per_clip = []
+        per_clip, per_clip_cpu = [], []
         for _ in range(a.repeats):
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             for i in range(a.clips):
                 db(mel(x[i]))
             per_clip.append(time.perf_counter() - t)
+            per_clip_cpu.append(time.process_time() - c)
         batched = []
         for _ in range(a.repeats):
             t = time.perf_counter()
@@ -56,6 +57,7 @@ def main():
         "torchaudio_clips_per_s": a.clips / min(per_clip),
         "torchaudio_batched_clips_per_s": a.clips / min(batched),
         "torchaudio_seconds": per_clip,
+        "torchaudio_cpu_seconds": per_clip_cpu,
         "torchaudio_threads": torch.get_num_threads(),
         "torch": torch.__version__, "torchaudio": torchaudio.__version__,
     }))

@@ -145,9 +145,11 @@ export function evalStart(length: number, frames: number, mode: 'center' | 'star
 }
 
 /** Starts of the windows that tile a clip: every `hop` frames, plus one flush with the end, so every
- * frame is in at least one window. A clip no longer than `frames` gets the one window at 0. */
+ * frame is in at least one window (a hop above `frames` would leave gaps, so it is capped there). A clip
+ * no longer than `frames` gets the one window at 0. */
 export function windowStarts(length: number, frames: number, hop: number): number[] {
   if (length <= frames) return [0];
+  hop = Math.min(hop, frames);
   const last = length - frames;
   const out: number[] = [];
   for (let s = 0; s < last; s += hop) out.push(s);

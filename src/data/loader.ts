@@ -173,6 +173,8 @@ function resolveCrop(crop: CropOptions | null | undefined): ResolvedCrop | null 
   if (!Number.isFinite(padValue))
     throw new Error(`loader: crop.padValue must be a finite number, got ${padValue}`);
   const evalHop = int('crop.evalHop', crop.evalHop ?? Math.max(1, Math.floor(frames / 2)), 1);
+  if (evalHop > frames)
+    throw new Error(`loader: crop.evalHop (${evalHop}) must be at most crop.frames (${frames}), or windows leave gaps`);
   return { frames, evalMode, evalHop, pad, padValue };
 }
 

@@ -24,7 +24,11 @@ import { pcen } from './pcen.js';
  * The waveform the spectrogram sees: resampled to config.sampleRate, silence-trimmed when config.trim
  * is set (librosa.effects.trim, top_db = config.trim), then cropped/padded to config.duration seconds.
  */
-export function prepareSignal(samples: Float32Array, sampleRate: number, config: FeatureConfig): Float32Array {
+export function prepareSignal(
+  samples: Float32Array,
+  sampleRate: number,
+  config: FeatureConfig,
+): Float32Array {
   if (!(sampleRate > 0) || !Number.isInteger(sampleRate))
     throw new Error(`computeFeatures: sampleRate must be a positive integer (Hz), got ${sampleRate}`);
   let y = sampleRate === config.sampleRate ? samples : resample(samples, sampleRate, config.sampleRate);

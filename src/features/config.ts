@@ -130,7 +130,8 @@ export const LIBROSA_DEFAULTS: FeatureConfig = Object.freeze({
   normStats: null,
 }) as FeatureConfig;
 
-type Overrides = Partial<FeatureConfig>;
+/** Any subset of the keys; pcen may be partial too. */
+export type Overrides = Partial<Omit<FeatureConfig, 'pcen'>> & { pcen?: Partial<FeatureConfig['pcen']> };
 
 /** Presets; keys left out take librosa's defaults, fmax/winLength/hopLength derive as in librosa. */
 export const PRESETS = {
@@ -145,7 +146,15 @@ export const PRESETS = {
     trim: 60,
   },
   /** FSDKaggle2018 beginner kernels: 16 kHz, 2 s, 20 MFCCs from 128 mels. */
-  fsd2018: { sampleRate: 16000, nFft: 2048, hopLength: 512, nMels: 128, format: 'mfcc', nMfcc: 20, duration: 2 },
+  fsd2018: {
+    sampleRate: 16000,
+    nFft: 2048,
+    hopLength: 512,
+    nMels: 128,
+    format: 'mfcc',
+    nMfcc: 20,
+    duration: 2,
+  },
   /** The log-mel variant of fsd2018. */
   'fsd2018-logmel': { sampleRate: 16000, nFft: 2048, hopLength: 512, nMels: 128, duration: 2 },
   /** Keyword spotting: 16 kHz, 1 s, 25 ms windows every 10 ms, 64 mels. */
@@ -196,7 +205,8 @@ function describe(v: unknown): string {
 
 function valueAt(obj: unknown, path: readonly PropertyKey[]): unknown {
   let v: unknown = obj;
-  for (const k of path) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
+  for (const k of path)
+    v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
   return v;
 }
 
@@ -226,7 +236,10 @@ export function resolveFeatureConfig(input: FeatureConfigInput | FeatureConfig =
   let overrides: Overrides & { preset?: PresetName };
   if (typeof input === 'string') {
     if (!(PRESET_NAMES as string[]).includes(input))
-      throw new FeatureConfigError('preset', `unknown preset "${input}" (expected one of ${PRESET_NAMES.join(', ')})`);
+      throw new FeatureConfigError(
+        'preset',
+        `unknown preset "${input}" (expected one of ${PRESET_NAMES.join(', ')})`,
+      );
     overrides = { preset: input };
   } else {
     const parsed = inputSchema.safeParse(input);
@@ -266,12 +279,19 @@ function checkCrossKeys(c: FeatureConfig): void {
       'fmax',
       `expected at most the Nyquist frequency sampleRate/2 = ${c.sampleRate / 2}, got ${c.fmax}`,
     );
-  if (c.fmin >= c.fmax) throw new FeatureConfigError('fmin', `expected below fmax (${c.fmax}), got ${c.fmin}`);
+  if (c.fmin >= c.fmax)
+    throw new FeatureConfigError('fmin', `expected below fmax (${c.fmax}), got ${c.fmin}`);
   const cepstral = c.format === 'mfcc' || c.format === 'gtcc';
   if (cepstral && c.nMfcc > c.nMels)
-    throw new FeatureConfigError('nMfcc', `expected at most nMels (${c.nMels}) for format ${c.format}, got ${c.nMfcc}`);
+    throw new FeatureConfigError(
+      'nMfcc',
+      `expected at most nMels (${c.nMels}) for format ${c.format}, got ${c.nMfcc}`,
+    );
   if (c.normalize === 'dataset' && c.normStats === null)
-    throw new FeatureConfigError('normStats', 'normalize "dataset" needs normStats (from DatasetStats.finalize())');
+    throw new FeatureConfigError(
+      'normStats',
+      'normalize "dataset" needs normStats (from DatasetStats.finalize())',
+    );
   if (c.envelope && c.envelope.target.length !== c.nMels)
     throw new FeatureConfigError(
       'envelope.target',

@@ -61,7 +61,8 @@ export function savgolWeights(width: number, polyorder: number, deriv: number, p
   const ata = new Float64Array(p * p);
   for (let j = 0; j < width; j++) {
     const x = j - pos;
-    for (let r = 0; r < p; r++) for (let c = 0; c < p; c++) ata[r * p + c] = ata[r * p + c]! + x ** r * x ** c;
+    for (let r = 0; r < p; r++)
+      for (let c = 0; c < p; c++) ata[r * p + c] = ata[r * p + c]! + x ** r * x ** c;
   }
   const e = new Float64Array(p);
   e[deriv] = 1;
@@ -95,7 +96,8 @@ export function delta(data: NDArray, options: DeltaOptions = {}): NDArray {
   const frames = data.shape[data.shape.length - 1] ?? 0;
   if (!Number.isInteger(width) || width < 3 || width % 2 !== 1)
     throw new Error(`delta: width must be an odd integer ≥ 3, got ${width}`);
-  if (!Number.isInteger(order) || order < 1) throw new Error(`delta: order must be a positive integer, got ${order}`);
+  if (!Number.isInteger(order) || order < 1)
+    throw new Error(`delta: order must be a positive integer, got ${order}`);
   if (!DELTA_MODES.includes(mode))
     throw new Error(`delta: unknown mode "${mode}", expected one of ${DELTA_MODES.join(', ')}`);
   if (mode === 'interp' && width > frames)
@@ -106,7 +108,8 @@ export function delta(data: NDArray, options: DeltaOptions = {}): NDArray {
   const out = new Float32Array(data.data.length);
   const x = new Float64Array(frames);
   const edges: Float64Array[] = [];
-  if (mode === 'interp') for (let pos = 0; pos < width; pos++) edges.push(savgolWeights(width, order, order, pos));
+  if (mode === 'interp')
+    for (let pos = 0; pos < width; pos++) edges.push(savgolWeights(width, order, order, pos));
   for (let r = 0; r < rows; r++) {
     const base = r * frames;
     for (let t = 0; t < frames; t++) x[t] = data.data[base + t]!;

@@ -18,7 +18,8 @@ export function percentile(values: Float64Array, q: number): number {
 }
 
 function rowsOf(a: NDArray, name: string): [number, number] {
-  if (a.shape.length !== 2) throw new Error(`${name}: expected a [bands, frames] array, got shape [${a.shape}]`);
+  if (a.shape.length !== 2)
+    throw new Error(`${name}: expected a [bands, frames] array, got shape [${a.shape}]`);
   return a.shape as [number, number];
 }
 

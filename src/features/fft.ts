@@ -112,6 +112,38 @@ export class ComplexFFT {
     if (a !== x) x.set(a.subarray(0, 2 * this.n));
   }
 
+  /**
+   * The FFT of the packed real frame z_c = x[o+2c]·w[2c] + i·x[o+2c+1]·w[2c+1] (c < n), result in `out`.
+   * When the first stage is radix 5 or 8 it reads the signal directly, saving the copy-and-window pass
+   * (the STFT's hot path); otherwise it packs first.
+   */
+  forwardPackedReal(x: Float64Array, offset: number, win: Float64Array, out: Float64Array): void {
+    const first = this.stages[0];
+    if (this.blue || !first || (first.p !== 5 && first.p !== 8)) {
+      const n2 = 2 * this.n;
+      for (let i = 0; i < n2; i++) out[i] = x[offset + i]! * win[i]!;
+      this.forward(out);
+      return;
+    }
+    // Land the last stage in `out`: with k stages after the first, the first writes to `out` when k is even.
+    const k = this.stages.length - 1;
+    let a = k % 2 === 0 ? out : this.scratch;
+    let b = a === out ? this.scratch : out;
+    if (first.p === 5) radix5Real(first.r, x, offset, win, a);
+    else radix8Real(first.r, x, offset, win, a);
+    for (let i = 1; i < this.stages.length; i++) {
+      const st = this.stages[i]!;
+      if (st.p === 8) radix8(st, a, b);
+      else if (st.p === 4) radix4(st, a, b);
+      else if (st.p === 2) radix2(st, a, b);
+      else if (st.p === 3) radix3(st, a, b);
+      else radix5(st, a, b);
+      const t = a;
+      a = b;
+      b = t;
+    }
+  }
+
   /** Inverse DFT with 1/n scaling, via conj(FFT(conj(x)))/n. */
   inverse(x: Float64Array): void {
     const n = this.n;
@@ -149,8 +181,8 @@ function radix8(st: Stage, x: Float64Array, y: Float64Array): void {
     const ob = 8 * j * L;
     for (let f = 0, t = 0; f < L; f += 2, t += 14) {
       const i0 = ib + f;
-      let a0r = x[i0]!;
-      let a0i = x[i0 + 1]!;
+      const a0r = x[i0]!;
+      const a0i = x[i0 + 1]!;
       let a1r = x[i0 + s]!;
       let a1i = x[i0 + s + 1]!;
       let a2r = x[i0 + 2 * s]!;
@@ -202,67 +234,91 @@ function radix8(st: Stage, x: Float64Array, y: Float64Array): void {
         a7i = a7r * wi + a7i * wr;
         a7r = tr;
       }
-      // E = DFT4(a0, a2, a4, a6)
-      let t0r = a0r + a4r;
-      let t0i = a0i + a4i;
-      let t1r = a0r - a4r;
-      let t1i = a0i - a4i;
-      let t2r = a2r + a6r;
-      let t2i = a2i + a6i;
-      let t3r = a2r - a6r;
-      let t3i = a2i - a6i;
-      const e0r = t0r + t2r;
-      const e0i = t0i + t2i;
-      const e2r = t0r - t2r;
-      const e2i = t0i - t2i;
-      const e1r = t1r + t3i;
-      const e1i = t1i - t3r;
-      const e3r = t1r - t3i;
-      const e3i = t1i + t3r;
-      // O = DFT4(a1, a3, a5, a7)
-      t0r = a1r + a5r;
-      t0i = a1i + a5i;
-      t1r = a1r - a5r;
-      t1i = a1i - a5i;
-      t2r = a3r + a7r;
-      t2i = a3i + a7i;
-      t3r = a3r - a7r;
-      t3i = a3i - a7i;
-      const o0r = t0r + t2r;
-      const o0i = t0i + t2i;
-      const o2r = t0r - t2r;
-      const o2i = t0i - t2i;
-      let o1r = t1r + t3i;
-      let o1i = t1i - t3r;
-      let o3r = t1r - t3i;
-      let o3i = t1i + t3r;
-      // ω_8·O_1 and ω_8³·O_3
-      let u = SQRT1_2 * (o1r + o1i);
-      o1i = SQRT1_2 * (o1i - o1r);
-      o1r = u;
-      u = SQRT1_2 * (o3i - o3r);
-      o3i = -SQRT1_2 * (o3r + o3i);
-      o3r = u;
-      const o = ob + f;
-      y[o] = e0r + o0r;
-      y[o + 1] = e0i + o0i;
-      y[o + 4 * L] = e0r - o0r;
-      y[o + 4 * L + 1] = e0i - o0i;
-      y[o + L] = e1r + o1r;
-      y[o + L + 1] = e1i + o1i;
-      y[o + 5 * L] = e1r - o1r;
-      y[o + 5 * L + 1] = e1i - o1i;
-      // ω_8²·O_2 = −i·O_2 = (o2i, −o2r)
-      y[o + 2 * L] = e2r + o2i;
-      y[o + 2 * L + 1] = e2i - o2r;
-      y[o + 6 * L] = e2r - o2i;
-      y[o + 6 * L + 1] = e2i + o2r;
-      y[o + 3 * L] = e3r + o3r;
-      y[o + 3 * L + 1] = e3i + o3i;
-      y[o + 7 * L] = e3r - o3r;
-      y[o + 7 * L + 1] = e3i - o3i;
+      butterfly8(a0r, a0i, a1r, a1i, a2r, a2i, a3r, a3i, a4r, a4i, a5r, a5i, a6r, a6i, a7r, a7i, y, ob + f, L);
     }
   }
+}
+
+/** The radix-8 butterfly on twiddled inputs, writing leg g to y[o + g·L] (re) and y[o + g·L + 1] (im). */
+function butterfly8(
+  a0r: number,
+  a0i: number,
+  a1r: number,
+  a1i: number,
+  a2r: number,
+  a2i: number,
+  a3r: number,
+  a3i: number,
+  a4r: number,
+  a4i: number,
+  a5r: number,
+  a5i: number,
+  a6r: number,
+  a6i: number,
+  a7r: number,
+  a7i: number,
+  y: Float64Array,
+  o: number,
+  L: number,
+): void {
+  // E = DFT4(a0, a2, a4, a6)
+  let t0r = a0r + a4r;
+  let t0i = a0i + a4i;
+  let t1r = a0r - a4r;
+  let t1i = a0i - a4i;
+  let t2r = a2r + a6r;
+  let t2i = a2i + a6i;
+  let t3r = a2r - a6r;
+  let t3i = a2i - a6i;
+  const e0r = t0r + t2r;
+  const e0i = t0i + t2i;
+  const e2r = t0r - t2r;
+  const e2i = t0i - t2i;
+  const e1r = t1r + t3i;
+  const e1i = t1i - t3r;
+  const e3r = t1r - t3i;
+  const e3i = t1i + t3r;
+  // O = DFT4(a1, a3, a5, a7)
+  t0r = a1r + a5r;
+  t0i = a1i + a5i;
+  t1r = a1r - a5r;
+  t1i = a1i - a5i;
+  t2r = a3r + a7r;
+  t2i = a3i + a7i;
+  t3r = a3r - a7r;
+  t3i = a3i - a7i;
+  const o0r = t0r + t2r;
+  const o0i = t0i + t2i;
+  const o2r = t0r - t2r;
+  const o2i = t0i - t2i;
+  let o1r = t1r + t3i;
+  let o1i = t1i - t3r;
+  let o3r = t1r - t3i;
+  let o3i = t1i + t3r;
+  // ω_8·O_1 and ω_8³·O_3
+  let u = SQRT1_2 * (o1r + o1i);
+  o1i = SQRT1_2 * (o1i - o1r);
+  o1r = u;
+  u = SQRT1_2 * (o3i - o3r);
+  o3i = -SQRT1_2 * (o3r + o3i);
+  o3r = u;
+  y[o] = e0r + o0r;
+  y[o + 1] = e0i + o0i;
+  y[o + 4 * L] = e0r - o0r;
+  y[o + 4 * L + 1] = e0i - o0i;
+  y[o + L] = e1r + o1r;
+  y[o + L + 1] = e1i + o1i;
+  y[o + 5 * L] = e1r - o1r;
+  y[o + 5 * L + 1] = e1i - o1i;
+  // ω_8²·O_2 = −i·O_2 = (o2i, −o2r)
+  y[o + 2 * L] = e2r + o2i;
+  y[o + 2 * L + 1] = e2i - o2r;
+  y[o + 6 * L] = e2r - o2i;
+  y[o + 6 * L + 1] = e2i + o2r;
+  y[o + 3 * L] = e3r + o3r;
+  y[o + 3 * L + 1] = e3i + o3i;
+  y[o + 7 * L] = e3r - o3r;
+  y[o + 7 * L + 1] = e3i - o3i;
 }
 
 function radix4(st: Stage, x: Float64Array, y: Float64Array): void {
@@ -427,6 +483,80 @@ function radix3(st: Stage, x: Float64Array, y: Float64Array): void {
       y[o + 2 * L] = mr - dr;
       y[o + 2 * L + 1] = mi - di;
     }
+  }
+}
+
+// First stages (L = 1, no twiddles) that read the windowed real signal as packed complex input:
+// element c is (x[o+2c]·w[2c], x[o+2c+1]·w[2c+1]).
+function radix5Real(r: number, x: Float64Array, o: number, w: Float64Array, y: Float64Array): void {
+  const s = 2 * r;
+  for (let j = 0; j < r; j++) {
+    const i0 = 2 * j;
+    const i1 = i0 + s;
+    const i2 = i1 + s;
+    const i3 = i2 + s;
+    const i4 = i3 + s;
+    const a0r = x[o + i0]! * w[i0]!;
+    const a0i = x[o + i0 + 1]! * w[i0 + 1]!;
+    const a1r = x[o + i1]! * w[i1]!;
+    const a1i = x[o + i1 + 1]! * w[i1 + 1]!;
+    const a2r = x[o + i2]! * w[i2]!;
+    const a2i = x[o + i2 + 1]! * w[i2 + 1]!;
+    const a3r = x[o + i3]! * w[i3]!;
+    const a3i = x[o + i3 + 1]! * w[i3 + 1]!;
+    const a4r = x[o + i4]! * w[i4]!;
+    const a4i = x[o + i4 + 1]! * w[i4 + 1]!;
+    const u1r = a1r + a4r;
+    const u1i = a1i + a4i;
+    const v1r = a1r - a4r;
+    const v1i = a1i - a4i;
+    const u2r = a2r + a3r;
+    const u2i = a2i + a3i;
+    const v2r = a2r - a3r;
+    const v2i = a2i - a3i;
+    const m1r = a0r + C5_1 * u1r + C5_2 * u2r;
+    const m1i = a0i + C5_1 * u1i + C5_2 * u2i;
+    const m2r = a0r + C5_2 * u1r + C5_1 * u2r;
+    const m2i = a0i + C5_2 * u1i + C5_1 * u2i;
+    const n1r = S5_1 * v1r + S5_2 * v2r;
+    const n1i = S5_1 * v1i + S5_2 * v2i;
+    const n2r = S5_2 * v1r - S5_1 * v2r;
+    const n2i = S5_2 * v1i - S5_1 * v2i;
+    const q = 10 * j;
+    y[q] = a0r + u1r + u2r;
+    y[q + 1] = a0i + u1i + u2i;
+    y[q + 2] = m1r - n1i;
+    y[q + 3] = m1i + n1r;
+    y[q + 8] = m1r + n1i;
+    y[q + 9] = m1i - n1r;
+    y[q + 4] = m2r - n2i;
+    y[q + 5] = m2i + n2r;
+    y[q + 6] = m2r + n2i;
+    y[q + 7] = m2i - n2r;
+  }
+}
+
+function radix8Real(r: number, x: Float64Array, o: number, w: Float64Array, y: Float64Array): void {
+  const s = 2 * r;
+  for (let j = 0; j < r; j++) {
+    const i0 = 2 * j;
+    const a0r = x[o + i0]! * w[i0]!;
+    const a0i = x[o + i0 + 1]! * w[i0 + 1]!;
+    const a1r = x[o + i0 + s]! * w[i0 + s]!;
+    const a1i = x[o + i0 + s + 1]! * w[i0 + s + 1]!;
+    const a2r = x[o + i0 + 2 * s]! * w[i0 + 2 * s]!;
+    const a2i = x[o + i0 + 2 * s + 1]! * w[i0 + 2 * s + 1]!;
+    const a3r = x[o + i0 + 3 * s]! * w[i0 + 3 * s]!;
+    const a3i = x[o + i0 + 3 * s + 1]! * w[i0 + 3 * s + 1]!;
+    const a4r = x[o + i0 + 4 * s]! * w[i0 + 4 * s]!;
+    const a4i = x[o + i0 + 4 * s + 1]! * w[i0 + 4 * s + 1]!;
+    const a5r = x[o + i0 + 5 * s]! * w[i0 + 5 * s]!;
+    const a5i = x[o + i0 + 5 * s + 1]! * w[i0 + 5 * s + 1]!;
+    const a6r = x[o + i0 + 6 * s]! * w[i0 + 6 * s]!;
+    const a6i = x[o + i0 + 6 * s + 1]! * w[i0 + 6 * s + 1]!;
+    const a7r = x[o + i0 + 7 * s]! * w[i0 + 7 * s]!;
+    const a7i = x[o + i0 + 7 * s + 1]! * w[i0 + 7 * s + 1]!;
+    butterfly8(a0r, a0i, a1r, a1i, a2r, a2i, a3r, a3i, a4r, a4i, a5r, a5i, a6r, a6i, a7r, a7i, y, 16 * j, 2);
   }
 }
 
@@ -606,6 +736,10 @@ export class RealFFT {
     const { z, n } = this;
     if (offset < 0 || x.length < offset + n)
       throw new Error(`RealFFT: need ${n} samples from ${offset}, have ${x.length}`);
+    if (this.even && win && x instanceof Float64Array) {
+      this.cfft.forwardPackedReal(x, offset, win, z);
+      return;
+    }
     if (this.even) {
       // Interleaving makes the even/odd packing a plain contiguous copy.
       if (win) for (let i = 0; i < n; i++) z[i] = x[offset + i]! * win[i]!;

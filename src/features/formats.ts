@@ -41,7 +41,8 @@ export function melSpectrogramWithPhase(
 }
 
 function check2d(a: NDArray, name: string): [number, number] {
-  if (a.shape.length !== 2) throw new Error(`${name}: expected a [bands, frames] array, got shape [${a.shape}]`);
+  if (a.shape.length !== 2)
+    throw new Error(`${name}: expected a [bands, frames] array, got shape [${a.shape}]`);
   return a.shape as [number, number];
 }
 
@@ -52,7 +53,8 @@ export function stackChannels(channels: NDArray[], name = 'stackChannels'): NDAr
   const out = new Float32Array(n * channels.length);
   channels.forEach((c, i) => {
     const [cb, cf] = check2d(c, name);
-    if (cb !== b || cf !== f) throw new Error(`${name}: channel ${i} is [${cb}, ${cf}], expected [${b}, ${f}]`);
+    if (cb !== b || cf !== f)
+      throw new Error(`${name}: channel ${i} is [${cb}, ${cf}], expected [${b}, ${f}]`);
     out.set(c.data, i * n);
   });
   return { data: out, shape: [channels.length, b, f] };
@@ -161,7 +163,9 @@ export class DatasetStats {
       this.mean = new Float64Array(groups);
       this.m2 = new Float64Array(groups);
     } else if (this.count.length !== groups) {
-      throw new Error(`DatasetStats.add: got ${groups} ${this.per} groups, earlier clips had ${this.count.length}`);
+      throw new Error(
+        `DatasetStats.add: got ${groups} ${this.per} groups, earlier clips had ${this.count.length}`,
+      );
     }
     for (let g = 0; g < groups; g++) {
       let s = 0;
@@ -184,7 +188,8 @@ export class DatasetStats {
     }
     if (other.count.length !== this.count.length || other.per !== this.per)
       throw new Error('DatasetStats.merge: the two accumulators have different layouts');
-    for (let g = 0; g < this.count.length; g++) this.combine(g, other.count[g]!, other.mean[g]!, other.m2[g]!);
+    for (let g = 0; g < this.count.length; g++)
+      this.combine(g, other.count[g]!, other.mean[g]!, other.m2[g]!);
     return this;
   }
 

@@ -9,8 +9,8 @@
 // E(f) = 21.4·log10(1 + 0.00437·f) from fmin to fmax (both included). Weights below 1e-6 (60 dB down)
 // are dropped so the projection stays sparse.
 import type { NDArray } from '../core/ndarray.js';
-import { dct } from './mfcc.js';
 import { applySparse, fftFrequencies, type SparseFilterbank, toSparse } from './mel.js';
+import { dct } from './mfcc.js';
 import { type StftOptions, stftPlan } from './stft.js';
 
 /** Equivalent rectangular bandwidth (Hz) of the auditory filter at f (Glasberg & Moore 1990). */
@@ -45,7 +45,8 @@ export function gammatoneCenters(nBands: number, fmin: number, fmax: number): Fl
   const lo = hzToErbRate(fmin);
   const hi = hzToErbRate(fmax);
   const out = new Float64Array(nBands);
-  for (let i = 0; i < nBands; i++) out[i] = erbRateToHz(nBands === 1 ? lo : lo + ((hi - lo) * i) / (nBands - 1));
+  for (let i = 0; i < nBands; i++)
+    out[i] = erbRateToHz(nBands === 1 ? lo : lo + ((hi - lo) * i) / (nBands - 1));
   return out;
 }
 

@@ -44,7 +44,12 @@ export function linspace(start: number, stop: number, num: number): Float64Array
 }
 
 /** n frequencies (Hz) equally spaced on the mel scale from fmin to fmax (librosa.mel_frequencies). */
-export function melFrequencies(n: number, fmin: number, fmax: number, scale: MelScale = 'slaney'): Float64Array {
+export function melFrequencies(
+  n: number,
+  fmin: number,
+  fmax: number,
+  scale: MelScale = 'slaney',
+): Float64Array {
   const mels = linspace(hzToMel(fmin, scale), hzToMel(fmax, scale), n);
   return mels.map((m) => melToHz(m, scale));
 }
@@ -183,7 +188,9 @@ export function applyFilterbank(fb: NDArray | SparseFilterbank, S: NDArray): NDA
   const sparse = 'weights' in fb ? fb : toSparse(fb);
   const [bins, frames] = S.shape as [number, number];
   if (S.shape.length !== 2 || bins !== sparse.bins)
-    throw new Error(`applyFilterbank: spectrogram shape [${S.shape}] does not match ${sparse.bins} filter bins`);
+    throw new Error(
+      `applyFilterbank: spectrogram shape [${S.shape}] does not match ${sparse.bins} filter bins`,
+    );
   const out = new Float32Array(sparse.rows * frames);
   const col = new Float64Array(bins);
   const res = new Float64Array(sparse.rows);

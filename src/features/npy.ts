@@ -10,7 +10,7 @@ export function encodeNpy(a: NDArray): Uint8Array {
   const shape = a.shape.length === 1 ? `(${a.shape[0]},)` : `(${a.shape.join(', ')})`;
   let header = `{'descr': '<f4', 'fortran_order': False, 'shape': ${shape}, }`;
   const unpadded = 10 + header.length + 1;
-  header += ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
+  header += `${' '.repeat((64 - (unpadded % 64)) % 64)}\n`;
   if (header.length > 0xffff) throw new Error('encodeNpy: header too long');
   const out = new Uint8Array(10 + header.length + a.data.length * 4);
   out.set(MAGIC, 0);
@@ -46,7 +46,8 @@ export function decodeNpy(bytes: Uint8Array, name = 'npy'): Npy {
   const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
   const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1];
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (!descr || !fortran || shapeText === undefined) throw new Error(`${name}: unreadable header ${header.trim()}`);
+  if (!descr || !fortran || shapeText === undefined)
+    throw new Error(`${name}: unreadable header ${header.trim()}`);
   if (fortran === 'True') throw new Error(`${name}: Fortran-order arrays are not supported`);
   const shape = shapeText
     .split(',')
@@ -64,10 +65,15 @@ export function decodeNpy(bytes: Uint8Array, name = 'npy'): Npy {
     '|u1': [1, (o) => dv.getUint8(o), Uint8Array],
   };
   const t = types[descr];
-  if (!t) throw new Error(`${name}: dtype ${descr} is not supported (expected one of ${Object.keys(types).join(', ')})`);
+  if (!t)
+    throw new Error(
+      `${name}: dtype ${descr} is not supported (expected one of ${Object.keys(types).join(', ')})`,
+    );
   const [size, get, Ctor] = t;
   if (off + count * size > bytes.length)
-    throw new Error(`${name}: ${count} values of ${descr} need ${count * size} bytes, have ${bytes.length - off}`);
+    throw new Error(
+      `${name}: ${count} values of ${descr} need ${count * size} bytes, have ${bytes.length - off}`,
+    );
   const data = new Ctor(count);
   for (let i = 0; i < count; i++) data[i] = get(off + i * size);
   return { dtype: descr, shape, data };

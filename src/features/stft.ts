@@ -35,7 +35,8 @@ interface ResolvedStft {
 
 export function resolveStftOptions(o: StftOptions): ResolvedStft {
   const nFft = o.nFft;
-  if (!Number.isInteger(nFft) || nFft < 1) throw new Error(`stft: nFft must be a positive integer, got ${nFft}`);
+  if (!Number.isInteger(nFft) || nFft < 1)
+    throw new Error(`stft: nFft must be a positive integer, got ${nFft}`);
   const winLength = o.winLength ?? nFft;
   if (!Number.isInteger(winLength) || winLength < 1 || winLength > nFft)
     throw new Error(`stft: winLength must be an integer in [1, nFft=${nFft}], got ${winLength}`);
@@ -82,7 +83,8 @@ export function padIndex(i: number, n: number, mode: PadMode): number {
 /** numpy.pad(y, (left, right), mode) for 1-D signals, as float64. */
 export function padSignal(y: ArrayLike<number>, left: number, right: number, mode: PadMode): Float64Array {
   const n = y.length;
-  if (n === 0 && mode !== 'constant') throw new Error(`padSignal: cannot pad an empty signal with mode "${mode}"`);
+  if (n === 0 && mode !== 'constant')
+    throw new Error(`padSignal: cannot pad an empty signal with mode "${mode}"`);
   const out = new Float64Array(left + n + right);
   for (let i = 0; i < n; i++) out[left + i] = y[i]!;
   for (let i = -left; i < 0; i++) {

@@ -37,7 +37,9 @@ export function getWindow(name: WindowName, length: number, periodic = true): Fl
         w[n] = 1;
         break;
       default:
-        throw new Error(`getWindow: unknown window "${name as string}", expected one of ${WINDOW_NAMES.join(', ')}`);
+        throw new Error(
+          `getWindow: unknown window "${name as string}", expected one of ${WINDOW_NAMES.join(', ')}`,
+        );
     }
   }
   return w;

@@ -14,8 +14,7 @@ import { Conv2d, Linear } from '../nn/linear.js';
 import { Module } from '../nn/module.js';
 import { BatchNorm2d } from '../nn/norm.js';
 import { Dropout } from '../nn/pooling.js';
-import { registerModel } from './registry.js';
-import type { InputSpec, ModelOutput } from './types.js';
+import { defineModel, type InputSpec, type ModelOutput } from './types.js';
 
 export const smallCnnConfig = z.strictObject({
   inChannels: z.number().int().positive().default(1),
@@ -115,7 +114,7 @@ export const smallCnnInput = (c: SmallCnnConfig): InputSpec => ({
   layout: 'channels × mel bins × frames',
 });
 
-registerModel({
+export const smallCnnDefinition = defineModel({
   name: 'small-cnn',
   description:
     'compact VGG-style CNN (4 blocks, 32–256 channels, freq-mean + time mean/max pooling) for CPU training',

@@ -1,6 +1,8 @@
 // src/nn: PyTorch-like modules over the engine, initialisers, losses and safetensors checkpoints.
 
 export * from './activation.js';
+export * from './attention.js';
+export * from './blocks.js';
 export * from './checkpoint.js';
 export * from './container.js';
 export * as init from './init.js';

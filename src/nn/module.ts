@@ -281,21 +281,13 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
     return out;
   }
 
-  // PyTorch's order: each module's parameters, then its persistent buffers, then its children.
-  private stateEntries(): [string, Tensor][] {
-    const out: [string, Tensor][] = [];
-    const seen = new Set<Tensor>();
-    for (const [p, m] of this.namedModules()) {
-      const own: [string, Tensor | null][] = [
-        ...m._parameters,
-        ...[...m._buffers].filter(([k]) => !m._nonPersistent.has(k)),
-      ];
-      for (const [k, t] of own) {
-        if (!t || seen.has(t)) continue;
-        seen.add(t);
-        out.push([p ? `${p}.${k}` : k, t]);
-      }
-    }
+  // PyTorch's order: each module's parameters, then its persistent buffers, then its children. Like
+  // PyTorch's state_dict (and unlike namedParameters), a tensor or module shared by two owners is listed
+  // under both names, so tied weights load back into either place.
+  private stateEntries(prefix = '', out: [string, Tensor][] = []): [string, Tensor][] {
+    for (const [k, t] of this._parameters) if (t) out.push([prefix + k, t]);
+    for (const [k, t] of this._buffers) if (t && !this._nonPersistent.has(k)) out.push([prefix + k, t]);
+    for (const [k, m] of this.namedChildren()) m.stateEntries(`${prefix}${k}.`, out);
     return out;
   }
 

@@ -41,7 +41,8 @@ function lut(name: Colormap): Uint8Array {
     return out;
   }
   const anchors = ANCHORS[name];
-  if (!anchors) throw new Error(`renderSpectrogramPng: unknown colormap "${name}" (expected magma, viridis or gray)`);
+  if (!anchors)
+    throw new Error(`renderSpectrogramPng: unknown colormap "${name}" (expected magma, viridis or gray)`);
   const rgb = anchors.map((h) => [0, 2, 4].map((o) => Number.parseInt(h.slice(o, o + 2), 16)));
   for (let i = 0; i < 256; i++) {
     const pos = (i / 255) * (anchors.length - 1);
@@ -118,11 +119,16 @@ export function renderSpectrogramPng(spec: NDArray, opts: SpectrogramPngOptions 
   let frames: number;
   if (spec.shape.length === 2) [channels, bands, frames] = [1, spec.shape[0]!, spec.shape[1]!];
   else if (spec.shape.length === 3) [channels, bands, frames] = spec.shape as [number, number, number];
-  else throw new Error(`renderSpectrogramPng: expected [bands, frames] or [channels, bands, frames], got [${spec.shape}]`);
-  if (bands === 0 || frames === 0) throw new Error(`renderSpectrogramPng: the spectrogram is empty [${spec.shape}]`);
+  else
+    throw new Error(
+      `renderSpectrogramPng: expected [bands, frames] or [channels, bands, frames], got [${spec.shape}]`,
+    );
+  if (bands === 0 || frames === 0)
+    throw new Error(`renderSpectrogramPng: the spectrogram is empty [${spec.shape}]`);
   const colors = lut(opts.colormap ?? 'magma');
   const s = opts.scale ?? Math.max(1, Math.min(4, Math.floor(256 / bands)));
-  if (!Number.isInteger(s) || s < 1) throw new Error(`renderSpectrogramPng: scale must be a positive integer, got ${s}`);
+  if (!Number.isInteger(s) || s < 1)
+    throw new Error(`renderSpectrogramPng: scale must be a positive integer, got ${s}`);
   const axes = opts.axes ?? false;
   const gap = 2;
   const left = axes ? 7 * CHAR_W : 0;
@@ -155,7 +161,8 @@ export function renderSpectrogramPng(spec: NDArray, opts: SpectrogramPngOptions 
         const r = colors[3 * idx]!;
         const g = colors[3 * idx + 1]!;
         const bl = colors[3 * idx + 2]!;
-        for (let dy = 0; dy < s; dy++) for (let dx = 0; dx < s; dx++) setPixel(img, left + t * s + dx, yTop + dy, r, g, bl);
+        for (let dy = 0; dy < s; dy++)
+          for (let dx = 0; dx < s; dx++) setPixel(img, left + t * s + dx, yTop + dy, r, g, bl);
       }
     }
   }
@@ -169,7 +176,9 @@ export function renderSpectrogramPng(spec: NDArray, opts: SpectrogramPngOptions 
     for (let v = 0; v <= total + 1e-9; v += step) {
       const x = left + Math.round((sec ? v / sec : v) * s);
       for (let d = 0; d < 4; d++) setPixel(img, x, yBase + d, 230, 230, 230);
-      const label = sec ? `${Number(v.toFixed(step < 1 ? (step < 0.1 ? 2 : 1) : 0))}${v === 0 ? 's' : ''}` : String(v);
+      const label = sec
+        ? `${Number(v.toFixed(step < 1 ? (step < 0.1 ? 2 : 1) : 0))}${v === 0 ? 's' : ''}`
+        : String(v);
       drawText(img, label, Math.max(0, x - (label.length * CHAR_W) / 2), yBase + 6);
     }
     // Band axis (first channel's position; every channel has the same bands).

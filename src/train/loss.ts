@@ -29,7 +29,8 @@ export interface TrainLoss {
   (logits: E.Tensor, targets: E.Tensor, weights?: E.Tensor | null): E.Tensor;
   /** How scores are turned into probabilities for metrics: softmax goes with cross entropy. */
   readonly activation: 'softmax' | 'sigmoid';
-  readonly name: string;
+  /** e.g. cross-entropy, ohem(bce). */
+  readonly lossName: string;
 }
 
 type PerRow = (logits: E.Tensor, targets: E.Tensor) => E.Tensor;
@@ -71,5 +72,5 @@ export function createLoss(config: Partial<LossConfig>, multiLabel: boolean): Tr
       // A weighted mean, so the loss scale does not depend on the weights' scale.
       return weights ? l.sum().div(weights.sum().clamp(1e-12)) : l.mean();
     });
-  return Object.assign(fn, { activation, name: c.name === 'ohem' ? `ohem(${base})` : base }) as TrainLoss;
+  return Object.assign(fn, { activation, lossName: c.name === 'ohem' ? `ohem(${base})` : base }) as TrainLoss;
 }

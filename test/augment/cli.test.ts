@@ -5,8 +5,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { PNG } from 'pngjs';
 import { loadAudio } from '../../src/audio/index.js';
 import { main } from '../../src/cli/main.js';
+import { near } from './helpers.js';
 
 const root = join(import.meta.dirname, '../..');
 const digit = join(root, '../shared/data/fsdd/audio/0_jackson_0.wav');
@@ -58,6 +60,44 @@ describe('audiotag augment', () => {
     assert.notDeepEqual(y, x);
     assert.deepEqual(readFileSync(a), readFileSync(b));
     assert.notDeepEqual(readFileSync(a), readFileSync(c));
+  });
+
+  it('draws the spectrogram of a spectrogram pipeline to a PNG, the same for the same seed', async () => {
+    const cfg = join(dir, 'masks.yaml');
+    writeFileSync(
+      cfg,
+      '- { name: SpecFrequencyMask, count: 2, maxWidth: 20 }\n- { name: SpecTimeMask, maxWidth: 30 }\n',
+    );
+    const [a, b, c] = ['a.png', 'b.png', 'c.png'].map((f) => join(dir, f));
+    for (const [png, seed] of [
+      [a, '1'],
+      [b, '1'],
+      [c, '2'],
+    ] as const) {
+      const r = await run(digit, '--config', cfg, '--png', png!, '--seed', seed, '--compare');
+      assert.equal(r.code, 0, r.err);
+    }
+    const img = PNG.sync.read(readFileSync(a));
+    assert.ok(img.width > 0 && img.height > 2 * 128, 'original and augmented stacked');
+    assert.deepEqual(readFileSync(a), readFileSync(b));
+    assert.notDeepEqual(readFileSync(a), readFileSync(c));
+  });
+
+  it('mixes the clip with --mix-with clips and prints its target row', () => {
+    const other = join(root, '../shared/data/fsdd/audio/1_jackson_0.wav');
+    const png = join(dir, 'mix.png');
+    const r = spawn(digit, '--config', fat, '--png', png, '--mix-with', other, digit, '--seed', '5');
+    assert.equal(r.code, 0, r.err);
+    const out = JSON.parse(r.out);
+    assert.equal(out.kind, 'batch');
+    assert.equal(out.target.length, 3);
+    near(
+      out.target.reduce((s: number, v: number) => s + v, 0),
+      1,
+      1e-3,
+      'target row sum',
+    );
+    assert.ok(existsSync(png));
   });
 
   it('bad or missing flags are usage errors (exit 2) naming the flag', async () => {

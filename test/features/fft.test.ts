@@ -10,13 +10,18 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>, n = a.length): numb
 }
 
 function signal(n: number, seed: number): Float64Array {
-  return Float64Array.from({ length: n }, (_, i) => Math.sin(i * 1.37 + seed) + ((i * 7 + seed) % 11) / 11 - 0.5);
+  return Float64Array.from(
+    { length: n },
+    (_, i) => Math.sin(i * 1.37 + seed) + ((i * 7 + seed) % 11) / 11 - 0.5,
+  );
 }
 
 // Sizes covering every radix (2, 3, 4, 5, 8), their mixes, primes and prime-bearing sizes (Bluestein),
 // and the fat2019 n_fft.
-const SIZES = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 15, 16, 17, 20, 24, 25, 27, 30, 32, 40, 45, 49, 60, 64, 97,
-  100, 120, 125, 128, 243, 256, 347, 500, 509, 512, 1000, 1001, 1024, 1234, 2560];
+const SIZES = [
+  1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 15, 16, 17, 20, 24, 25, 27, 30, 32, 40, 45, 49, 60, 64, 97, 100, 120,
+  125, 128, 243, 256, 347, 500, 509, 512, 1000, 1001, 1024, 1234, 2560,
+];
 
 describe('ComplexFFT', () => {
   for (const n of SIZES) {

@@ -56,7 +56,8 @@ const DB_TOL = 0.01;
 describe('reference fixtures', () => {
   test('cover all four presets and the special STFT sizes', () => {
     const presets = new Set(manifest.cases.map((c) => c.config.preset).filter(Boolean));
-    for (const p of ['fat2019', 'fsd2018', 'speech', 'birdclef']) assert.ok(presets.has(p), `no case for ${p}`);
+    for (const p of ['fat2019', 'fsd2018', 'speech', 'birdclef'])
+      assert.ok(presets.has(p), `no case for ${p}`);
     const ffts = manifest.cases.map((c) => c.resolved.nFft as number);
     assert.ok(ffts.includes(2560) && ffts.includes(1001) && ffts.includes(1234));
   });
@@ -84,10 +85,14 @@ describe('reference fixtures', () => {
 
       // The whole pipeline from the raw input, as computeFeatures runs it.
       const out = computeFeatures(x, config.sampleRate, c.config as never);
-      const expected = config.format === 'mel' ? (config.scale === 'db' ? refDb : refMel) : loadNpy(c.outputs.format!);
+      const expected =
+        config.format === 'mel' ? (config.scale === 'db' ? refDb : refMel) : loadNpy(c.outputs.format!);
       const outErr =
         config.format === 'pcen' ? relToMax(out, expected, 'pcen output') : maxAbs(out, expected, 'output');
-      assert.ok(outErr < (config.format === 'pcen' ? MEL_TOL : DB_TOL), `${config.format} output error ${outErr}`);
+      assert.ok(
+        outErr < (config.format === 'pcen' ? MEL_TOL : DB_TOL),
+        `${config.format} output error ${outErr}`,
+      );
 
       const extra: Record<string, number> = {};
       for (const [kind, file] of Object.entries(c.outputs)) {
@@ -110,12 +115,15 @@ describe('reference fixtures', () => {
         extra[kind] = maxAbs(got, ref, kind);
         assert.ok(extra[kind]! < DB_TOL, `${kind} error ${extra[kind]}`);
       }
-      t.diagnostic(JSON.stringify({ case: c.name, melRelMax: relMax, melRelElem: relElem, dbErr, outErr, ...extra }));
+      t.diagnostic(
+        JSON.stringify({ case: c.name, melRelMax: relMax, melRelElem: relElem, dbErr, outErr, ...extra }),
+      );
     });
   }
 
   test('padSignal matches numpy.pad for every mode, pads longer than the signal included', () => {
-    for (const p of manifest.pad) assert.deepEqual(Array.from(padSignal(p.input, p.left, p.right, p.mode)), p.output);
+    for (const p of manifest.pad)
+      assert.deepEqual(Array.from(padSignal(p.input, p.left, p.right, p.mode)), p.output);
   });
 
   test('mel filterbanks agree with torchaudio (which builds them in float32)', () => {

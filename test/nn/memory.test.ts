@@ -34,8 +34,8 @@ test('200 training steps of a small CNN: live handles back to start, RSS growth 
     new Linear(16, 4),
   );
   const opt = new Adam(model.parameters(), { lr: 1e-3 });
-  const x = E.randn([16, 1, 16, 16]);
-  const y = E.randint(0, 4, [16], { dtype: 'int64' });
+  const x = E.randn([8, 1, 12, 12]);
+  const y = E.randint(0, 4, [8], { dtype: 'int64' });
   const step = () =>
     E.tidy(() => {
       opt.zeroGrad();

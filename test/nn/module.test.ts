@@ -226,4 +226,25 @@ describe('Module', () => {
       s.dispose();
     }
   });
+
+  test('a shared sub-module is one set of parameters but appears under both names in the state dict', () => {
+    class Tied extends Module {
+      readonly a = new Linear(2, 2, { bias: false });
+      readonly b = this.a;
+      forward(x: Tensor) {
+        return this.b.call(this.a.call(x));
+      }
+    }
+    const m = new Tied();
+    try {
+      assert.deepEqual(
+        m.namedParameters().map(([k]) => k),
+        ['a.weight'],
+      );
+      assert.deepEqual(m.stateDictKeys(), ['a.weight', 'b.weight']);
+      assert.equal(m.numParameters(), 4);
+    } finally {
+      m.dispose();
+    }
+  });
 });

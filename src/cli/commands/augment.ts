@@ -1,6 +1,7 @@
 // `audiotag augment`: runs an augmentation pipeline on one clip so a user can hear (--out) and see (--png)
 // what it does. Waveform pipelines write audio; spectrogram and batch pipelines work on the clip's log-mel
 // (a feature preset, fat2019 by default), and mixers mix it with the --mix-with clips.
+import { writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import type { Command } from 'commander';
 import { loadAudio, writeWav } from '../../audio/index.js';
@@ -8,7 +9,13 @@ import { type AnyAugmentation, applyBatch, applySpectrogram, applyWaveform } fro
 import { loadAugmentationConfig, prepareAugmentation } from '../../augment/node/index.js';
 import { type NDArray, stack } from '../../core/ndarray.js';
 import { Random } from '../../core/random.js';
-import { computeFeatures, PRESET_NAMES, type PresetName } from '../../features/index.js';
+import {
+  computeFeatures,
+  PRESET_NAMES,
+  type PresetName,
+  resolveFeatureConfig,
+} from '../../features/index.js';
+import { renderSpectrogramPng } from '../../report/spectrogram-png.js';
 import { UsageError } from '../errors.js';
 
 interface AugmentFlags {
@@ -18,6 +25,7 @@ interface AugmentFlags {
   seed?: string;
   preset?: string;
   mixWith?: string[];
+  compare?: boolean;
 }
 
 function parseSeed(text: string | undefined): number {
@@ -33,17 +41,54 @@ function requireExt(flag: string, path: string, ext: string): void {
     throw new UsageError(`${flag} must name a ${ext} file, got "${path}"`);
 }
 
-/** Renders [mels, frames] (channel 0 of a [c, mels, frames] item) to a PNG with src/report. */
-async function writePng(path: string, spec: NDArray): Promise<void> {
-  // TODO(augment): a typed static import once src/report/spectrogram-png.ts lands (its engineer is writing it).
-  const reportModule: string = '../../report/spectrogram-png.js';
-  const { renderSpectrogramPng } = await import(reportModule);
-  const plane =
-    spec.shape.length === 3
-      ? { data: spec.data.subarray(0, spec.shape[1]! * spec.shape[2]!), shape: spec.shape.slice(1) }
-      : spec;
-  const { writeFile } = await import('node:fs/promises');
-  await writeFile(path, await renderSpectrogramPng(plane, {}));
+/** Channel 0 of a [c, mels, frames] item, or the [mels, frames] itself. */
+function plane(x: NDArray): NDArray {
+  if (x.shape.length !== 3) return x;
+  const [, m, t] = x.shape as [number, number, number];
+  return { data: x.data.subarray(0, m * t), shape: [m, t] };
+}
+
+/**
+ * Writes the spectrogram as a PNG with axes for the preset; with `before`, the original goes on top of
+ * the augmented one, both on one colour scale so level changes (Lighting, noise) show.
+ */
+function writePng(path: string, after: NDArray, preset: PresetName, before?: NDArray): void {
+  const c = resolveFeatureConfig(preset);
+  const planes = before ? [plane(before), plane(after)] : [plane(after)];
+  const [m, t] = planes[0]!.shape as [number, number];
+  const data = new Float32Array(planes.length * m * t);
+  planes.forEach((p, i) => {
+    data.set(p.data.subarray(0, m * t), i * m * t);
+  });
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  for (const v of data) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  const png = renderSpectrogramPng(
+    { data, shape: [planes.length, m, t] },
+    {
+      axes: true,
+      sampleRate: c.sampleRate,
+      hopLength: c.hopLength,
+      fmin: c.fmin,
+      fmax: c.fmax,
+      melScale: c.melScale,
+      vmin: lo,
+      vmax: hi > lo ? hi : lo + 1,
+    },
+  );
+  writeFileSync(path, png);
+}
+
+/** The mean of the channels (a copy). */
+function mixDown(channels: Float32Array[]): Float32Array {
+  const mono = channels[0]!.slice();
+  for (let c = 1; c < channels.length; c++)
+    for (let i = 0; i < mono.length; i++) mono[i]! += channels[c]![i]!;
+  if (channels.length > 1) for (let i = 0; i < mono.length; i++) mono[i] = mono[i]! / channels.length;
+  return mono;
 }
 
 /** Crops or zero-pads the last axis to `frames` so clips of different lengths can share a batch. */
@@ -67,14 +112,9 @@ async function runWaveform(pipe: AnyAugmentation, input: string, flags: AugmentF
   const channels = audio.channels.map((x) => applyWaveform(pipe, x, audio.sampleRate, new Random(seed)));
   await writeWav(flags.out, { sampleRate: audio.sampleRate, channels });
   if (flags.png) {
-    const mono = channels[0]!.slice();
-    for (let c = 1; c < channels.length; c++)
-      for (let i = 0; i < mono.length; i++) mono[i]! += channels[c]![i]!;
-    if (channels.length > 1) for (let i = 0; i < mono.length; i++) mono[i] = mono[i]! / channels.length;
-    await writePng(
-      flags.png,
-      computeFeatures(mono, audio.sampleRate, (flags.preset ?? 'fat2019') as PresetName),
-    );
+    const preset = (flags.preset ?? 'fat2019') as PresetName;
+    const logMel = (chs: Float32Array[]) => computeFeatures(mixDown(chs), audio.sampleRate, preset);
+    writePng(flags.png, logMel(channels), preset, flags.compare ? logMel(audio.channels) : undefined);
   }
   return {
     kind: 'waveform',
@@ -119,7 +159,7 @@ async function runSpectrogram(pipe: AnyAugmentation, input: string, flags: Augme
     result = { data: out.batch.data.slice(0, first.data.length), shape: first.shape };
     target = Array.from(out.targets.data.subarray(0, b), (v) => Math.round(v * 1e4) / 1e4);
   }
-  await writePng(flags.png, result);
+  writePng(flags.png, result, preset, flags.compare ? first : undefined);
   return { kind: pipe.kind, png: flags.png, preset, shape: result.shape, target };
 }
 
@@ -138,6 +178,7 @@ export function register(program: Command): void {
       '--preset <name>',
       `feature preset for spectrograms (default fat2019): ${PRESET_NAMES.join(', ')}`,
     )
+    .option('--compare', 'with --png: the original spectrogram above the augmented one, on one colour scale')
     .option('--mix-with <files...>', 'other clips to fill the batch that mixers (Mixup, SpecMix...) draw on')
     .action(async (input: string, flags: AugmentFlags) => {
       if (!flags.config)

@@ -199,9 +199,59 @@ function addAugmentBench(group: Command): void {
     );
 }
 
+/** `bench loader`: CNN-model-1 steps fed by the batch loader against the same batches in memory (bench/loader.ts). */
+function addLoaderBench(group: Command): void {
+  group
+    .command('loader')
+    .description('what feeding CNN-model-1 steps from the batch loader costs over the same batches in memory')
+    .option('--manifest <file>', 'manifest (default ../shared/data/esc10/meta.csv)')
+    .option('--batch <n>', 'batch size', '32')
+    .option('--frames <n>', 'crop length in frames', '128')
+    .option('--steps <n>', 'steps per side and round, on a subset of steps × batch clips (0: the whole manifest)', '6')
+    .option('--rounds <n>', 'rounds, alternating which side goes first', '2')
+    .option('--workers <n>', 'loader worker threads (default: cores − 1)')
+    .option('--prefetch <n>', 'batches built ahead', '4')
+    .option('--threads <n>', 'engine intra-op threads (default: all cores)')
+    .option('--augment <file>', "pipeline file, or 'none' (default configs/augment/fat2019-8th.yaml)")
+    .option('--json', 'print one JSON line')
+    .action(
+      async (f: {
+        manifest?: string;
+        batch: string;
+        frames: string;
+        steps: string;
+        rounds: string;
+        workers?: string;
+        prefetch: string;
+        threads?: string;
+        augment?: string;
+        json?: boolean;
+      }) => {
+        const { runLoaderBench } = await import('../../../bench/loader.js');
+        const r = await runLoaderBench({
+          manifest: f.manifest,
+          batch: int('--batch', f.batch, 1),
+          frames: int('--frames', f.frames, 16),
+          steps: int('--steps', f.steps, 0),
+          rounds: int('--rounds', f.rounds, 1),
+          workers: int('--workers', f.workers, 1),
+          prefetch: int('--prefetch', f.prefetch, 1),
+          threads: int('--threads', f.threads, 1),
+          augment: f.augment,
+        });
+        process.stdout.write(
+          f.json
+            ? `${JSON.stringify(r)}\n`
+            : `loader: ${r.loader_ms_per_step} ms/step fed by the loader, ${r.memory_ms_per_step} ms/step from memory: ${r.overhead_pct > 0 ? '+' : ''}${r.overhead_pct} % (${r.steps} steps × ${r.rounds} rounds, batch ${r.input_shape.join('×')})\n`,
+        );
+      },
+    );
+}
+
 export function register(program: Command): void {
   const group = program.command('bench').description('benchmarks: speed figures, as JSON with --json');
   addModelBenches(group);
   addFeaturesBench(group);
   addAugmentBench(group);
+  addLoaderBench(group);
 }

@@ -27,6 +27,7 @@ interface Flags {
   colormap: string;
   axes?: boolean;
   json?: boolean;
+  quiet?: boolean;
   sr?: string;
   nFft?: string;
   hopLength?: string;
@@ -76,7 +77,8 @@ function num(flag: string, text: string, opts: { int?: boolean; min?: number; ab
   const what = opts.int ? 'an integer' : 'a number';
   if (text.trim() === '' || !Number.isFinite(v) || (opts.int && !Number.isInteger(v)))
     throw new UsageError(`${flag} must be ${what}, got "${text}"`);
-  if (opts.min !== undefined && v < opts.min) throw new UsageError(`${flag} must be ${what} ≥ ${opts.min}, got "${text}"`);
+  if (opts.min !== undefined && v < opts.min)
+    throw new UsageError(`${flag} must be ${what} ≥ ${opts.min}, got "${text}"`);
   if (opts.above !== undefined && !(v > opts.above))
     throw new UsageError(`${flag} must be ${what} > ${opts.above}, got "${text}"`);
   return v;
@@ -97,7 +99,9 @@ export function configFromFlags(f: Flags): FeatureConfig {
     try {
       fileCfg = JSON.parse(readFileSync(f.config, 'utf8'));
     } catch (e) {
-      throw new UsageError(`--config ${f.config}: cannot read a JSON object (${e instanceof Error ? e.message : e})`);
+      throw new UsageError(
+        `--config ${f.config}: cannot read a JSON object (${e instanceof Error ? e.message : e})`,
+      );
     }
     if (fileCfg === null || typeof fileCfg !== 'object' || Array.isArray(fileCfg))
       throw new UsageError(`--config ${f.config}: expected a JSON object of FeatureConfig keys`);
@@ -134,8 +138,11 @@ export function configFromFlags(f: Flags): FeatureConfig {
     if (!(e instanceof FeatureConfigError)) throw e;
     const flag = FLAG_OF[e.key as keyof FeatureConfig];
     // Name the flag when the bad value came from one; otherwise the key (from --preset/--config).
-    if (flag && set.has(e.key)) throw new UsageError(`${flag}: ${e.message.replace(/^feature config: key "[^"]+": /, '')}`);
-    const origin = [f.preset && `--preset ${f.preset}`, f.config && `--config ${f.config}`].filter(Boolean).join(' / ');
+    if (flag && set.has(e.key))
+      throw new UsageError(`${flag}: ${e.message.replace(/^feature config: key "[^"]+": /, '')}`);
+    const origin = [f.preset && `--preset ${f.preset}`, f.config && `--config ${f.config}`]
+      .filter(Boolean)
+      .join(' / ');
     throw new UsageError(
       `${e.message}${origin ? ` (value from ${origin})` : ''}${flag ? `; set ${flag} to override it` : ''}`,
     );
@@ -145,7 +152,7 @@ export function configFromFlags(f: Flags): FeatureConfig {
 export function register(program: Command): void {
   program
     .command('features')
-    .description('compute one clip\'s features (librosa-exact) and write a NumPy .npy and/or a PNG')
+    .description("compute one clip's features (librosa-exact) and write a NumPy .npy and/or a PNG")
     .argument('<audio>', 'audio file (WAV natively; FLAC, MP3, OGG, M4A… through ffmpeg)')
     .option('--preset <name>', `start from a preset: ${PRESET_NAMES.join(', ')}`)
     .option('--config <file.json>', 'FeatureConfig keys as JSON (applied after --preset)')
@@ -154,6 +161,7 @@ export function register(program: Command): void {
     .option('--colormap <name>', 'PNG colour map: magma, viridis, gray', 'magma')
     .option('--axes', 'PNG: draw Hz and time axes')
     .option('--json', 'print a JSON summary (shape, range, resolved config)')
+    .option('-q, --quiet', 'print nothing (errors still go to stderr)')
     .option('--sr <hz>', 'target sample rate (resamples)')
     .option('--n-fft <n>', 'FFT size (any positive integer)')
     .option('--hop-length <n>', 'samples between frames')
@@ -213,6 +221,7 @@ export function register(program: Command): void {
         ...(f.png ? { png: f.png } : {}),
         config,
       };
+      if (f.quiet) return;
       if (f.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
       else
         process.stdout.write(

@@ -4,10 +4,12 @@ import { register as augment } from './augment.js';
 import { register as bench } from './bench.js';
 import { register as dataset } from './dataset.js';
 import { register as demo } from './demo.js';
+import { register as evaluate } from './evaluate.js';
 import { register as features } from './features.js';
 import { register as info } from './info.js';
 import { register as score } from './score.js';
+import { register as train } from './train.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [augment, bench, dataset, demo, features, info, score];
+export const commands: RegisterCommand[] = [augment, bench, dataset, demo, evaluate, features, info, score, train];

@@ -15,7 +15,12 @@ import { createReadStream } from 'node:fs';
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { NDArray } from '../../core/ndarray.js';
-import { canonicalConfig, type FeatureConfig, type FeatureConfigInput, resolveFeatureConfig } from '../config.js';
+import {
+  canonicalConfig,
+  type FeatureConfig,
+  type FeatureConfigInput,
+  resolveFeatureConfig,
+} from '../config.js';
 import { decodeNpy, encodeNpy } from '../npy.js';
 import { type ExtractOptions, extractMany } from './extract.js';
 
@@ -93,7 +98,9 @@ export class FeatureCache {
     const existing = await readFile(cfgPath, 'utf8').catch(() => null);
     if (existing === null) await writeAtomic(cfgPath, `${canon}\n`);
     else if (existing.trim() !== canon)
-      throw new Error(`FeatureCache: ${cfgPath} holds another config under the same hash prefix; remove ${dir}`);
+      throw new Error(
+        `FeatureCache: ${cfgPath} holds another config under the same hash prefix; remove ${dir}`,
+      );
     const hashes = new Map<string, HashEntry>();
     const memo = await readFile(join(dir, 'hashes.json'), 'utf8').catch(() => null);
     if (memo !== null) {

@@ -14,11 +14,13 @@ import { computeFeatures } from '../compute.js';
 import { type FeatureConfig, type FeatureConfigInput, resolveFeatureConfig } from '../config.js';
 import type { WorkerReply, WorkerTask } from './protocol.js';
 
-type Task = { kind: 'path'; path: string; load?: { offset?: number; duration?: number } } | {
-  kind: 'samples';
-  samples: Float32Array;
-  sampleRate: number;
-};
+type Task =
+  | { kind: 'path'; path: string; load?: { offset?: number; duration?: number } }
+  | {
+      kind: 'samples';
+      samples: Float32Array;
+      sampleRate: number;
+    };
 
 /**
  * How to start worker.ts: compiled (dist/…/worker.js) directly; from sources (.ts, under tsx) through a
@@ -68,7 +70,8 @@ export class FeatureWorkerPool {
   private closing = false;
 
   constructor(config: FeatureConfigInput | FeatureConfig, size = availableParallelism()) {
-    if (!Number.isInteger(size) || size < 1) throw new Error(`FeatureWorkerPool: size must be ≥ 1, got ${size}`);
+    if (!Number.isInteger(size) || size < 1)
+      throw new Error(`FeatureWorkerPool: size must be ≥ 1, got ${size}`);
     this.size = size;
     this.config = resolveFeatureConfig(config);
     const spec = workerEntry();
@@ -165,7 +168,13 @@ async function runAll(tasks: Task[], config: FeatureConfig, opts: ExtractOptions
   }
   const pool = new FeatureWorkerPool(config, Math.min(workers, tasks.length));
   try {
-    return await Promise.all(tasks.map((t) => pool.run(t).then((r) => (tick(), r))));
+    return await Promise.all(
+      tasks.map(async (t) => {
+        const r = await pool.run(t);
+        tick();
+        return r;
+      }),
+    );
   } finally {
     await pool.close();
   }

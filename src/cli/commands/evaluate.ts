@@ -1,0 +1,53 @@
+// `audiotag evaluate`: scores a held-out manifest with a trained run (the fold models' probabilities
+// averaged) and prints a table of metrics; writes metrics.json and predictions.csv.
+import type { Command } from 'commander';
+import { MANIFEST_FORMATS, type ManifestFormat } from '../../data/index.js';
+import { evaluateRun, evaluateTable } from '../../train/evaluate.js';
+import { UsageError } from '../errors.js';
+import { parseFoldList } from './train.js';
+
+interface EvaluateFlags {
+  run: string;
+  manifest: string;
+  format?: string;
+  audioDir?: string;
+  folds?: string;
+  out?: string;
+  metric?: string;
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('evaluate')
+    .description("score a labelled manifest with a run's fold models (ensemble: mean of their probabilities)")
+    .requiredOption('--run <dir>', 'run directory written by audiotag train')
+    .requiredOption('--manifest <file>', 'manifest of the clips to score (read like the run\'s data.manifest)')
+    .option('--format <name>', `manifest format (${MANIFEST_FORMATS.join(', ')}); default: the run's`)
+    .option('--audio-dir <dir>', "folder of the manifest's files; default: the run's data.audioDir, else guessed")
+    .option('--folds <list>', 'fold models to use, e.g. 0,2 (default: every trained fold)')
+    .option('--out <dir>', 'where metrics.json and predictions.csv go (default <run>/eval-<manifest name>)')
+    .option('--metric <names>', 'comma-separated metrics (default: the run\'s train.metrics)')
+    .option('--json', 'print metrics.json instead of the table')
+    .action(async (flags: EvaluateFlags) => {
+      if (flags.format !== undefined && !(MANIFEST_FORMATS as readonly string[]).includes(flags.format))
+        throw new UsageError(`--format must be one of ${MANIFEST_FORMATS.join(', ')}, got "${flags.format}"`);
+      const metrics = flags.metric?.split(',').map((m) => m.trim()).filter((m) => m !== '');
+      const r = await evaluateRun({
+        run: flags.run,
+        manifest: flags.manifest,
+        format: flags.format as ManifestFormat | undefined,
+        audioDir: flags.audioDir,
+        folds: parseFoldList('--folds', flags.folds),
+        out: flags.out,
+        metrics,
+      });
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify({ folds: r.folds, clips: r.clips, metrics: r.metrics, per_fold: r.perFold }, null, 2)}\n`);
+        return;
+      }
+      const what = r.folds.length > 1 ? `ensemble of ${r.folds.length} fold models (mean of their probabilities)` : `fold${r.folds[0]} model`;
+      process.stdout.write(`${r.clips} clips scored by the ${what}; written to ${r.out}\n`);
+      process.stdout.write(r.metrics ? `${evaluateTable(r)}\n` : 'the manifest has no labels: predictions only\n');
+    });
+}

@@ -1,0 +1,59 @@
+// `audiotag train`: trains a run from a YAML config (every key also settable as a dotted flag, e.g.
+// `--train.epochs 5 --data.manifest other.csv`) into a run directory; see docs/train.md.
+import type { Command } from 'commander';
+import { ConfigError, loadTrainConfig, parseOverrideArgs } from '../../train/config.js';
+import { runTraining } from '../../train/run.js';
+import { UsageError } from '../errors.js';
+
+interface TrainFlags {
+  config?: string;
+  out: string;
+  folds?: string;
+  quiet?: boolean;
+  force?: boolean;
+}
+
+/** `1,3` → [1, 3]; names the flag when a part is not a fold index. */
+export function parseFoldList(flag: string, text: string | undefined): number[] | undefined {
+  if (text === undefined) return undefined;
+  const parts = text.split(',').map((s) => s.trim());
+  const folds = parts.map(Number);
+  if (parts.some((p) => !/^\d+$/.test(p)))
+    throw new UsageError(`${flag} must be fold indices separated by commas (e.g. 0,2), got "${text}"`);
+  return [...new Set(folds)].sort((a, b) => a - b);
+}
+
+export function register(program: Command): void {
+  program
+    .command('train')
+    .description('train a model (k-fold or one split) from a YAML config; writes a run directory')
+    .option('--config <yaml>', 'training config (configs/*.yaml); paths in it are relative to its folder')
+    .requiredOption('--out <dir>', 'run directory (config.yaml, fold<i>/best|last, log.jsonl, oof.csv, metrics.json)')
+    .option('--folds <list>', 'train only these fold indices, e.g. 1,3 (the i of fold<i>)')
+    .option('--quiet', 'no progress bar or epoch lines')
+    .option('--force', 'replace a run with a different config in --out')
+    .allowUnknownOption(true)
+    .allowExcessArguments(true)
+    .addHelpText(
+      'after',
+      '\nAny config key can be given as a dotted flag, after or between the options above:\n' +
+        '  audiotag train --config configs/fsdd.yaml --out runs/fsdd --train.epochs 5 --loader.batchSize 64\n' +
+        'Values are read as YAML scalars (5, 1e-3, true, null, [32, 64]). Re-running the same command\n' +
+        'continues an interrupted run: finished folds are kept, the others resume from fold<i>/last.',
+    )
+    .action(async (flags: TrainFlags, cmd: Command) => {
+      const folds = parseFoldList('--folds', flags.folds);
+      let config: ReturnType<typeof loadTrainConfig>;
+      try {
+        config = loadTrainConfig({ file: flags.config, overrides: parseOverrideArgs(cmd.args) });
+      } catch (e) {
+        if (e instanceof ConfigError) throw new UsageError(e.message);
+        throw e;
+      }
+      const summary = await runTraining({ config, out: flags.out, folds, quiet: flags.quiet, force: flags.force });
+      const main = Object.entries(summary.metrics)
+        .map(([n, s]) => `${n} ${s.mean.toFixed(4)} ± ${s.std.toFixed(4)}`)
+        .join(', ');
+      process.stdout.write(`${flags.out}: ${summary.folds.length}/${summary.planned} folds, ${main}\n`);
+    });
+}

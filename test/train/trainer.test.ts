@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import * as E from '../../src/engine/index.js';
+import { createModel } from '../../src/models/index.js';
+import { validateConfig } from '../../src/train/config.js';
+import { NonFiniteLossError, type TrainOptions, trainModel } from '../../src/train/trainer.js';
+import { tempDir, toySource } from './helpers.js';
+
+const modelConfig = { inChannels: 1, numClasses: 3, channels: [4, 8], convsPerBlock: 1, dropout: 0.1 };
+
+function options(extra: Partial<TrainOptions> & { poison?: number } = {}): TrainOptions {
+  const { poison, ...rest } = extra;
+  const src = toySource(48, 3, { poison });
+  const t = validateConfig({
+    data: { manifest: 'x' },
+    features: 'speech',
+    model: { name: 'small-cnn' },
+    train: { epochs: 3, optimizer: { lr: 0.01 } },
+  }).train;
+  E.manualSeed(0);
+  return {
+    model: createModel('small-cnn', modelConfig),
+    makeCopy: () => createModel('small-cnn', modelConfig),
+    modelInfo: { name: 'small-cnn', config: modelConfig },
+    train: src.train,
+    val: src.val,
+    valDataset: src.dataset,
+    classes: src.dataset.classes,
+    multiLabel: false,
+    epochs: 3,
+    optimizer: t.optimizer,
+    schedule: t.schedule,
+    loss: t.loss,
+    metrics: ['accuracy'],
+    monitor: 'accuracy',
+    seed: 1,
+    ...rest,
+  };
+}
+
+describe('trainer', () => {
+  test('learns, keeps memory flat across epochs, writes best/last checkpoints and oof.csv', async () => {
+    const dir = tempDir();
+    const before = E.liveTensors();
+    const live: number[] = [];
+    const o = options({ dir, epochs: 4, onEpoch: () => live.push(E.liveTensors()) });
+    const r = await trainModel(o);
+    o.model.dispose();
+    assert.equal(E.liveTensors(), before, 'every tensor the trainer made is freed');
+    assert.ok(live.every((n) => n === live[0]), `live tensors per epoch: ${live.join(', ')}`);
+    assert.equal(r.history.length, 4);
+    assert.ok(r.best.accuracy! > 0.9, `accuracy ${r.best.accuracy}`);
+    assert.ok(r.history[3]!.train_loss < r.history[0]!.train_loss);
+    for (const f of ['best/model.safetensors', 'best/config.json', 'last/optimizer.bin', 'last/trainer.json', 'oof.csv'])
+      assert.ok(existsSync(join(dir, f)), f);
+    const cfg = JSON.parse(readFileSync(join(dir, 'best', 'config.json'), 'utf8'));
+    assert.equal(cfg.model, 'small-cnn');
+    assert.deepEqual(cfg.classes, ['0', '1', '2']);
+    assert.equal(cfg.epoch, r.bestEpoch);
+    const oof = readFileSync(join(dir, 'oof.csv'), 'utf8').trim().split('\n');
+    assert.equal(oof[0], 'fname,0,1,2');
+    assert.equal(oof.length, 49);
+  });
+
+  test('a NaN loss stops training and names the batch and the clip with the NaN input', async () => {
+    const o = options({ poison: 17 });
+    await assert.rejects(trainModel(o), (e: Error) => {
+      assert.ok(e instanceof NonFiniteLossError, String(e));
+      assert.ok(e.ids.includes('clip17.wav'));
+      assert.deepEqual(e.badInputs, ['clip17.wav']);
+      assert.match(e.message, /the loss is NaN at epoch 1, step \d+; these clips gave non-finite inputs: clip17\.wav/);
+      return true;
+    });
+    o.model.dispose();
+  });
+
+  test('early stopping ends the run after `patience` epochs without improvement', async () => {
+    // A learning rate of ~0 leaves the model where it is: the metric never improves after epoch 1.
+    const o = options({ epochs: 10, optimizer: { ...options().optimizer, lr: 1e-12 }, earlyStopping: { patience: 2, minDelta: 0 } });
+    const r = await trainModel(o);
+    o.model.dispose();
+    assert.equal(r.stoppedEarly, true);
+    assert.equal(r.history.length, 3);
+    assert.equal(r.bestEpoch, 1);
+  });
+
+  test('with EMA the checkpoint holds the EMA weights; frozen epochs leave the backbone unchanged', async () => {
+    const dir = tempDir();
+    const o = options({ dir, epochs: 2, ema: { decay: 0.5, warmup: false }, freeze: { headPrefix: 'classifier', epochs: 1 } });
+    const w0 = E.tidy(() => o.model.stateDict()['features.0.layers.0.weight']!.toFloat32Array());
+    const snapshots: Float32Array[] = [];
+    o.onEpoch = () => snapshots.push(E.tidy(() => o.model.stateDict()['features.0.layers.0.weight']!.toFloat32Array()));
+    await trainModel(o);
+    assert.deepEqual(snapshots[0], w0, 'the backbone is frozen during epoch 1');
+    assert.notDeepEqual(snapshots[1], w0, 'and trains in epoch 2');
+    assert.ok(existsSync(join(dir, 'last', 'training.safetensors')));
+    const { loadSafetensors } = await import('../../src/nn/safetensors.js');
+    const saved = loadSafetensors(join(dir, 'last', 'model.safetensors')).tensors;
+    const raw = loadSafetensors(join(dir, 'last', 'training.safetensors')).tensors;
+    const k = 'classifier.weight';
+    const live = E.tidy(() => o.model.stateDict()[k]!.toFloat32Array());
+    assert.deepEqual(raw[k]!.toFloat32Array(), live, 'training.safetensors holds the raw weights');
+    assert.notDeepEqual(saved[k]!.toFloat32Array(), live, 'model.safetensors holds the EMA copy');
+    E.dispose(saved);
+    E.dispose(raw);
+    o.model.dispose();
+  });
+});
