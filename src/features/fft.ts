@@ -234,91 +234,67 @@ function radix8(st: Stage, x: Float64Array, y: Float64Array): void {
         a7i = a7r * wi + a7i * wr;
         a7r = tr;
       }
-      butterfly8(a0r, a0i, a1r, a1i, a2r, a2i, a3r, a3i, a4r, a4i, a5r, a5i, a6r, a6i, a7r, a7i, y, ob + f, L);
+      const o = ob + f;
+      // E = DFT4(a0, a2, a4, a6)
+      let t0r = a0r + a4r;
+      let t0i = a0i + a4i;
+      let t1r = a0r - a4r;
+      let t1i = a0i - a4i;
+      let t2r = a2r + a6r;
+      let t2i = a2i + a6i;
+      let t3r = a2r - a6r;
+      let t3i = a2i - a6i;
+      const e0r = t0r + t2r;
+      const e0i = t0i + t2i;
+      const e2r = t0r - t2r;
+      const e2i = t0i - t2i;
+      const e1r = t1r + t3i;
+      const e1i = t1i - t3r;
+      const e3r = t1r - t3i;
+      const e3i = t1i + t3r;
+      // O = DFT4(a1, a3, a5, a7)
+      t0r = a1r + a5r;
+      t0i = a1i + a5i;
+      t1r = a1r - a5r;
+      t1i = a1i - a5i;
+      t2r = a3r + a7r;
+      t2i = a3i + a7i;
+      t3r = a3r - a7r;
+      t3i = a3i - a7i;
+      const o0r = t0r + t2r;
+      const o0i = t0i + t2i;
+      const o2r = t0r - t2r;
+      const o2i = t0i - t2i;
+      let o1r = t1r + t3i;
+      let o1i = t1i - t3r;
+      let o3r = t1r - t3i;
+      let o3i = t1i + t3r;
+      // ω_8·O_1 and ω_8³·O_3
+      let u = SQRT1_2 * (o1r + o1i);
+      o1i = SQRT1_2 * (o1i - o1r);
+      o1r = u;
+      u = SQRT1_2 * (o3i - o3r);
+      o3i = -SQRT1_2 * (o3r + o3i);
+      o3r = u;
+      y[o] = e0r + o0r;
+      y[o + 1] = e0i + o0i;
+      y[o + 4 * L] = e0r - o0r;
+      y[o + 4 * L + 1] = e0i - o0i;
+      y[o + L] = e1r + o1r;
+      y[o + L + 1] = e1i + o1i;
+      y[o + 5 * L] = e1r - o1r;
+      y[o + 5 * L + 1] = e1i - o1i;
+      // ω_8²·O_2 = −i·O_2 = (o2i, −o2r)
+      y[o + 2 * L] = e2r + o2i;
+      y[o + 2 * L + 1] = e2i - o2r;
+      y[o + 6 * L] = e2r - o2i;
+      y[o + 6 * L + 1] = e2i + o2r;
+      y[o + 3 * L] = e3r + o3r;
+      y[o + 3 * L + 1] = e3i + o3i;
+      y[o + 7 * L] = e3r - o3r;
+      y[o + 7 * L + 1] = e3i - o3i;
     }
   }
-}
-
-/** The radix-8 butterfly on twiddled inputs, writing leg g to y[o + g·L] (re) and y[o + g·L + 1] (im). */
-function butterfly8(
-  a0r: number,
-  a0i: number,
-  a1r: number,
-  a1i: number,
-  a2r: number,
-  a2i: number,
-  a3r: number,
-  a3i: number,
-  a4r: number,
-  a4i: number,
-  a5r: number,
-  a5i: number,
-  a6r: number,
-  a6i: number,
-  a7r: number,
-  a7i: number,
-  y: Float64Array,
-  o: number,
-  L: number,
-): void {
-  // E = DFT4(a0, a2, a4, a6)
-  let t0r = a0r + a4r;
-  let t0i = a0i + a4i;
-  let t1r = a0r - a4r;
-  let t1i = a0i - a4i;
-  let t2r = a2r + a6r;
-  let t2i = a2i + a6i;
-  let t3r = a2r - a6r;
-  let t3i = a2i - a6i;
-  const e0r = t0r + t2r;
-  const e0i = t0i + t2i;
-  const e2r = t0r - t2r;
-  const e2i = t0i - t2i;
-  const e1r = t1r + t3i;
-  const e1i = t1i - t3r;
-  const e3r = t1r - t3i;
-  const e3i = t1i + t3r;
-  // O = DFT4(a1, a3, a5, a7)
-  t0r = a1r + a5r;
-  t0i = a1i + a5i;
-  t1r = a1r - a5r;
-  t1i = a1i - a5i;
-  t2r = a3r + a7r;
-  t2i = a3i + a7i;
-  t3r = a3r - a7r;
-  t3i = a3i - a7i;
-  const o0r = t0r + t2r;
-  const o0i = t0i + t2i;
-  const o2r = t0r - t2r;
-  const o2i = t0i - t2i;
-  let o1r = t1r + t3i;
-  let o1i = t1i - t3r;
-  let o3r = t1r - t3i;
-  let o3i = t1i + t3r;
-  // ω_8·O_1 and ω_8³·O_3
-  let u = SQRT1_2 * (o1r + o1i);
-  o1i = SQRT1_2 * (o1i - o1r);
-  o1r = u;
-  u = SQRT1_2 * (o3i - o3r);
-  o3i = -SQRT1_2 * (o3r + o3i);
-  o3r = u;
-  y[o] = e0r + o0r;
-  y[o + 1] = e0i + o0i;
-  y[o + 4 * L] = e0r - o0r;
-  y[o + 4 * L + 1] = e0i - o0i;
-  y[o + L] = e1r + o1r;
-  y[o + L + 1] = e1i + o1i;
-  y[o + 5 * L] = e1r - o1r;
-  y[o + 5 * L + 1] = e1i - o1i;
-  // ω_8²·O_2 = −i·O_2 = (o2i, −o2r)
-  y[o + 2 * L] = e2r + o2i;
-  y[o + 2 * L + 1] = e2i - o2r;
-  y[o + 6 * L] = e2r - o2i;
-  y[o + 6 * L + 1] = e2i + o2r;
-  y[o + 3 * L] = e3r + o3r;
-  y[o + 3 * L + 1] = e3i + o3i;
-  y[o + 7 * L] = e3r - o3r;
-  y[o + 7 * L + 1] = e3i - o3i;
 }
 
 function radix4(st: Stage, x: Float64Array, y: Float64Array): void {
@@ -536,27 +512,87 @@ function radix5Real(r: number, x: Float64Array, o: number, w: Float64Array, y: F
   }
 }
 
-function radix8Real(r: number, x: Float64Array, o: number, w: Float64Array, y: Float64Array): void {
+function radix8Real(r: number, x: Float64Array, off: number, w: Float64Array, y: Float64Array): void {
   const s = 2 * r;
   for (let j = 0; j < r; j++) {
     const i0 = 2 * j;
-    const a0r = x[o + i0]! * w[i0]!;
-    const a0i = x[o + i0 + 1]! * w[i0 + 1]!;
-    const a1r = x[o + i0 + s]! * w[i0 + s]!;
-    const a1i = x[o + i0 + s + 1]! * w[i0 + s + 1]!;
-    const a2r = x[o + i0 + 2 * s]! * w[i0 + 2 * s]!;
-    const a2i = x[o + i0 + 2 * s + 1]! * w[i0 + 2 * s + 1]!;
-    const a3r = x[o + i0 + 3 * s]! * w[i0 + 3 * s]!;
-    const a3i = x[o + i0 + 3 * s + 1]! * w[i0 + 3 * s + 1]!;
-    const a4r = x[o + i0 + 4 * s]! * w[i0 + 4 * s]!;
-    const a4i = x[o + i0 + 4 * s + 1]! * w[i0 + 4 * s + 1]!;
-    const a5r = x[o + i0 + 5 * s]! * w[i0 + 5 * s]!;
-    const a5i = x[o + i0 + 5 * s + 1]! * w[i0 + 5 * s + 1]!;
-    const a6r = x[o + i0 + 6 * s]! * w[i0 + 6 * s]!;
-    const a6i = x[o + i0 + 6 * s + 1]! * w[i0 + 6 * s + 1]!;
-    const a7r = x[o + i0 + 7 * s]! * w[i0 + 7 * s]!;
-    const a7i = x[o + i0 + 7 * s + 1]! * w[i0 + 7 * s + 1]!;
-    butterfly8(a0r, a0i, a1r, a1i, a2r, a2i, a3r, a3i, a4r, a4i, a5r, a5i, a6r, a6i, a7r, a7i, y, 16 * j, 2);
+    const a0r = x[off + i0]! * w[i0]!;
+    const a0i = x[off + i0 + 1]! * w[i0 + 1]!;
+    const a1r = x[off + i0 + s]! * w[i0 + s]!;
+    const a1i = x[off + i0 + s + 1]! * w[i0 + s + 1]!;
+    const a2r = x[off + i0 + 2 * s]! * w[i0 + 2 * s]!;
+    const a2i = x[off + i0 + 2 * s + 1]! * w[i0 + 2 * s + 1]!;
+    const a3r = x[off + i0 + 3 * s]! * w[i0 + 3 * s]!;
+    const a3i = x[off + i0 + 3 * s + 1]! * w[i0 + 3 * s + 1]!;
+    const a4r = x[off + i0 + 4 * s]! * w[i0 + 4 * s]!;
+    const a4i = x[off + i0 + 4 * s + 1]! * w[i0 + 4 * s + 1]!;
+    const a5r = x[off + i0 + 5 * s]! * w[i0 + 5 * s]!;
+    const a5i = x[off + i0 + 5 * s + 1]! * w[i0 + 5 * s + 1]!;
+    const a6r = x[off + i0 + 6 * s]! * w[i0 + 6 * s]!;
+    const a6i = x[off + i0 + 6 * s + 1]! * w[i0 + 6 * s + 1]!;
+    const a7r = x[off + i0 + 7 * s]! * w[i0 + 7 * s]!;
+    const a7i = x[off + i0 + 7 * s + 1]! * w[i0 + 7 * s + 1]!;
+    // The same butterfly as radix8 (inlined by hand: V8 does not inline a 19-argument helper).
+    const o = 16 * j;
+    const L = 2;
+    // E = DFT4(a0, a2, a4, a6)
+    let t0r = a0r + a4r;
+    let t0i = a0i + a4i;
+    let t1r = a0r - a4r;
+    let t1i = a0i - a4i;
+    let t2r = a2r + a6r;
+    let t2i = a2i + a6i;
+    let t3r = a2r - a6r;
+    let t3i = a2i - a6i;
+    const e0r = t0r + t2r;
+    const e0i = t0i + t2i;
+    const e2r = t0r - t2r;
+    const e2i = t0i - t2i;
+    const e1r = t1r + t3i;
+    const e1i = t1i - t3r;
+    const e3r = t1r - t3i;
+    const e3i = t1i + t3r;
+    // O = DFT4(a1, a3, a5, a7)
+    t0r = a1r + a5r;
+    t0i = a1i + a5i;
+    t1r = a1r - a5r;
+    t1i = a1i - a5i;
+    t2r = a3r + a7r;
+    t2i = a3i + a7i;
+    t3r = a3r - a7r;
+    t3i = a3i - a7i;
+    const o0r = t0r + t2r;
+    const o0i = t0i + t2i;
+    const o2r = t0r - t2r;
+    const o2i = t0i - t2i;
+    let o1r = t1r + t3i;
+    let o1i = t1i - t3r;
+    let o3r = t1r - t3i;
+    let o3i = t1i + t3r;
+    // ω_8·O_1 and ω_8³·O_3
+    let u = SQRT1_2 * (o1r + o1i);
+    o1i = SQRT1_2 * (o1i - o1r);
+    o1r = u;
+    u = SQRT1_2 * (o3i - o3r);
+    o3i = -SQRT1_2 * (o3r + o3i);
+    o3r = u;
+    y[o] = e0r + o0r;
+    y[o + 1] = e0i + o0i;
+    y[o + 4 * L] = e0r - o0r;
+    y[o + 4 * L + 1] = e0i - o0i;
+    y[o + L] = e1r + o1r;
+    y[o + L + 1] = e1i + o1i;
+    y[o + 5 * L] = e1r - o1r;
+    y[o + 5 * L + 1] = e1i - o1i;
+    // ω_8²·O_2 = −i·O_2 = (o2i, −o2r)
+    y[o + 2 * L] = e2r + o2i;
+    y[o + 2 * L + 1] = e2i - o2r;
+    y[o + 6 * L] = e2r - o2i;
+    y[o + 6 * L + 1] = e2i + o2r;
+    y[o + 3 * L] = e3r + o3r;
+    y[o + 3 * L + 1] = e3i + o3i;
+    y[o + 7 * L] = e3r - o3r;
+    y[o + 7 * L + 1] = e3i - o3i;
   }
 }
 

@@ -82,20 +82,24 @@ export function padIndex(i: number, n: number, mode: PadMode): number {
 
 /** numpy.pad(y, (left, right), mode) for 1-D signals, as float64. */
 export function padSignal(y: ArrayLike<number>, left: number, right: number, mode: PadMode): Float64Array {
+  const out = new Float64Array(left + y.length + right);
+  padInto(out, y, left, right, mode);
+  return out;
+}
+
+/** padSignal into an existing array of length left + y.length + right (every element is written). */
+function padInto(out: Float64Array, y: ArrayLike<number>, left: number, right: number, mode: PadMode): void {
   const n = y.length;
-  if (n === 0 && mode !== 'constant')
-    throw new Error(`padSignal: cannot pad an empty signal with mode "${mode}"`);
-  const out = new Float64Array(left + n + right);
+  if (n === 0 && mode !== 'constant') throw new Error(`padSignal: cannot pad an empty signal with mode "${mode}"`);
   for (let i = 0; i < n; i++) out[left + i] = y[i]!;
   for (let i = -left; i < 0; i++) {
     const j = padIndex(i, n, mode);
-    if (j >= 0) out[left + i] = y[j]!;
+    out[left + i] = j >= 0 ? y[j]! : 0;
   }
   for (let i = n; i < n + right; i++) {
     const j = padIndex(i, n, mode);
-    if (j >= 0) out[left + i] = y[j]!;
+    out[left + i] = j >= 0 ? y[j]! : 0;
   }
-  return out;
 }
 
 /** Number of STFT frames for a signal of `length` samples: 1 + ⌊(len_padded − n_fft)/hop⌋. */
@@ -124,18 +128,27 @@ export class StftPlan {
     this.bins = this.fft.bins;
   }
 
-  /** The signal as the frames see it (centre-padded, float64) and the number of frames. */
+  // Reused between calls: a fresh 1.7 MB array per 5 s clip at 44.1 kHz kept the GC busy (~12% of the time).
+  private buffer: Float64Array | null = null;
+
+  /**
+   * The signal as the frames see it (centre-padded, float64) and the number of frames. The returned
+   * array is this plan's buffer: the next prepare() overwrites it.
+   */
   prepare(y: ArrayLike<number>): { padded: Float64Array; frames: number } {
     const { nFft, hopLength, center, padMode } = this.options;
     if (y.length === 0) throw new Error('stft: the signal is empty (0 samples)');
-    const half = Math.floor(nFft / 2);
-    const padded = center ? padSignal(y, half, half, padMode) : Float64Array.from(y as ArrayLike<number>);
-    if (padded.length < nFft) {
+    const half = center ? Math.floor(nFft / 2) : 0;
+    const len = y.length + 2 * half;
+    if (len < nFft) {
       throw new Error(
         `stft: nFft=${nFft} is too large for a signal of ${y.length} samples with center=false (use center=true or a smaller nFft)`,
       );
     }
-    return { padded, frames: 1 + Math.floor((padded.length - nFft) / hopLength) };
+    if (!this.buffer || this.buffer.length < len) this.buffer = new Float64Array(len);
+    const padded = this.buffer.subarray(0, len);
+    padInto(padded, y, half, half, padMode);
+    return { padded, frames: 1 + Math.floor((len - nFft) / hopLength) };
   }
 
   /** |X_t[k]|² of frame t of a prepared (padded) signal, into out (length ≥ bins). */

@@ -51,7 +51,7 @@ describe('resnet', () => {
     }
   });
 
-  test('the cifar stem keeps 8× more resolution than the imagenet stem; zeroInitResidual zeroes each bn2', () => {
+  test('the cifar stem keeps the input resolution into layer1; zeroInitResidual zeroes each block's bn2', () => {
     const a = createModel('resnet18', { stem: 'cifar', baseWidth: 8, zeroInitResidual: true }) as ResNet;
     try {
       E.tidy(() => {
