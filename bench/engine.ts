@@ -44,5 +44,8 @@ for (const mode of modes) {
     ours_ms_per_step: c.ours_ms_per_step,
     torch_ms_per_step: c.torch_ms_per_step,
     overhead_pct: c.overhead_pct,
+    ours_cpu_ms_per_step: c.ours_cpu_ms_per_step,
+    torch_cpu_ms_per_step: c.torch_cpu_ms_per_step,
+    cpu_overhead_pct: c.cpu_overhead_pct,
   });
 }

@@ -30,6 +30,7 @@ import {
 } from '../src/features/index.js';
 import { FeatureWorkerPool } from '../src/features/node/extract.js';
 import { decodeNpyFloat32 } from '../src/features/npy.js';
+import { stftPlan } from '../src/features/stft.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ESC10 = join(ROOT, '..', 'shared', 'data', 'esc10');
@@ -62,6 +63,9 @@ export interface FeaturesBenchResult {
   torchaudio_batched_clips_per_s: number | null;
   speedup_vs_torchaudio: number | null;
   cpu_speedup_vs_torchaudio: number | null;
+  /** Our RealFFT.power on one windowed n_fft frame, and torch.stft per frame (pocketfft), µs. */
+  fft_us_per_frame: number;
+  torch_stft_us_per_frame: number | null;
   /** max |dB ours − dB torchaudio (float32)| on the first clip. */
   max_db_diff_vs_torchaudio: number | null;
   js_seconds: number[];
@@ -171,6 +175,20 @@ function writeClips(dir: string, clips: Float32Array[]): string {
   return input;
 }
 
+/** Best-of-20 µs for one windowed real FFT frame (RealFFT.power, the STFT's inner step). */
+function fftMicros(config: FeatureConfig, clip: Float32Array): number {
+  const plan = stftPlan(config);
+  const { padded, frames } = plan.prepare(clip);
+  const out = new Float64Array(plan.bins);
+  let bestUs = Number.POSITIVE_INFINITY;
+  for (let r = 0; r < 20; r++) {
+    const t = performance.now();
+    for (let f = 0; f < frames; f++) plan.powerAt(padded, f, out);
+    bestUs = Math.min(bestUs, ((performance.now() - t) * 1000) / frames);
+  }
+  return bestUs;
+}
+
 /** One torchaudio pass (a fresh /usr/bin/python3; its import and warm-up are not timed). */
 function torchPass(
   dir: string,
@@ -206,6 +224,7 @@ function torchPass(
   const res = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
     torchaudio_seconds: number[];
     torchaudio_cpu_seconds: number[];
+    torch_stft_us_per_frame: number;
     torchaudio_batched_clips_per_s: number;
     torch: string;
     torchaudio: string;
@@ -225,7 +244,7 @@ export async function runFeaturesBench(opts: FeaturesBenchOptions = {}): Promise
   const js = await jsRunner(clips, config, threads);
   const dir = mkdtempSync(join(tmpdir(), 'audiotag-bench-'));
   const jsRuns: { wall: number; cpu: number }[] = [];
-  const torchRuns: { wall: number; cpu: number; batched: number }[] = [];
+  const torchRuns: { wall: number; cpu: number; batched: number; stft: number }[] = [];
   let torchFirst: NDArray | null = null;
   let torchVersion = '';
   try {
@@ -238,6 +257,7 @@ export async function runFeaturesBench(opts: FeaturesBenchOptions = {}): Promise
           wall: t.res.torchaudio_seconds[0]!,
           cpu: t.res.torchaudio_cpu_seconds[0]!,
           batched: t.res.torchaudio_batched_clips_per_s,
+          stft: t.res.torch_stft_us_per_frame,
         });
         torchFirst = t.first;
         torchVersion = `${t.res.torch} / torchaudio ${t.res.torchaudio}`;
@@ -265,6 +285,8 @@ export async function runFeaturesBench(opts: FeaturesBenchOptions = {}): Promise
     speedup_vs_torchaudio: null,
     cpu_speedup_vs_torchaudio: null,
     max_db_diff_vs_torchaudio: null,
+    fft_us_per_frame: fftMicros(config, clips[0]!),
+    torch_stft_us_per_frame: null,
     js_seconds: jsRuns.map((r) => r.wall),
     load_avg_1m: loadavg()[0]!,
   };
@@ -276,6 +298,7 @@ export async function runFeaturesBench(opts: FeaturesBenchOptions = {}): Promise
     result.speedup_vs_torchaudio = result.clips_per_s / result.torchaudio_clips_per_s;
     result.cpu_speedup_vs_torchaudio = result.clips_per_cpu_s / result.torchaudio_clips_per_cpu_s;
     result.torch = torchVersion;
+    result.torch_stft_us_per_frame = best(torchRuns.map((r) => r.stft));
     let d = 0;
     for (let i = 0; i < torchFirst.data.length; i++)
       d = Math.max(d, Math.abs(torchFirst.data[i]! - js.first.data[i]!));

@@ -72,6 +72,13 @@ export interface LoaderBenchResult {
   memory_ms_per_step: number;
   /** (loader-fed − in-memory) / in-memory, medians over rounds, in %. */
   overhead_pct: number;
+  /** Process CPU time (every thread: engine, workers) per round, and its overhead in %: less noisy than
+   * wall time on a shared machine, and what the loader takes from the engine on a machine with no spare core. */
+  loader_fed_cpu_ms: number[];
+  in_memory_cpu_ms: number[];
+  cpu_overhead_pct: number;
+  /** The loader alone (nobody training): ms per batch while collecting the in-memory batches. */
+  loader_only_ms_per_batch: number;
   /** Mean time per step the training loop waited for the loader's next batch. */
   wait_ms_per_step: number;
   load_avg_1m: number;
@@ -85,7 +92,8 @@ const median = (xs: number[]) => {
 };
 
 function check(name: string, v: number, min: number): number {
-  if (!Number.isInteger(v) || v < min) throw new Error(`bench loader: ${name} must be an integer ≥ ${min}, got ${v}`);
+  if (!Number.isInteger(v) || v < min)
+    throw new Error(`bench loader: ${name} must be an integer ≥ ${min}, got ${v}`);
   return v;
 }
 
@@ -109,7 +117,9 @@ export async function runLoaderBench(opts: LoaderBenchOptions = {}): Promise<Loa
   let dataset = full;
   if (steps > 0) {
     if (steps * batch > full.items.length)
-      throw new Error(`bench loader: ${steps} steps × ${batch} = ${steps * batch} clips, the manifest has ${full.items.length}`);
+      throw new Error(
+        `bench loader: ${steps} steps × ${batch} = ${steps * batch} clips, the manifest has ${full.items.length}`,
+      );
     dataset = subset(full, new Random(seed).permutation(full.items.length).slice(0, steps * batch));
   }
   const features = resolveFeatureConfig({ preset, format: format as never, normalize: 'clip' });
@@ -144,16 +154,28 @@ export async function runLoaderBench(opts: LoaderBenchOptions = {}): Promise<Loa
 
   const fedMs: number[] = [];
   const memMs: number[] = [];
+  const fedCpu: number[] = [];
+  const memCpu: number[] = [];
+  const buildMs: number[] = [];
   let waitMs = 0;
+  const cpu = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
   try {
     const inMemory = async (epoch: number) => {
       const batches: Batch[] = [];
+      const tb = performance.now();
       for await (const b of loader.epoch(epoch)) batches.push(b);
+      buildMs.push((performance.now() - tb) / batches.length);
+      const c0 = cpu();
       const t0 = performance.now();
       for (const b of batches) step(b);
       memMs.push(performance.now() - t0);
+      memCpu.push(cpu() - c0);
     };
     const fed = async (epoch: number) => {
+      const c0 = cpu();
       const t0 = performance.now();
       let asked = t0;
       for await (const b of loader.epoch(epoch)) {
@@ -162,6 +184,7 @@ export async function runLoaderBench(opts: LoaderBenchOptions = {}): Promise<Loa
         asked = performance.now();
       }
       fedMs.push(performance.now() - t0);
+      fedCpu.push(cpu() - c0);
     };
     // Warm-up: the first steps allocate libtorch's buffers. The whole epoch is drained so that no batch is
     // still in the making (on the CPU the engine needs) when timing starts.
@@ -205,6 +228,10 @@ export async function runLoaderBench(opts: LoaderBenchOptions = {}): Promise<Loa
     loader_ms_per_step: round(a / nSteps),
     memory_ms_per_step: round(b / nSteps),
     overhead_pct: round(((a - b) / b) * 100, 2),
+    loader_fed_cpu_ms: fedCpu.map((x) => round(x)),
+    in_memory_cpu_ms: memCpu.map((x) => round(x)),
+    cpu_overhead_pct: round(((median(fedCpu) - median(memCpu)) / median(memCpu)) * 100, 2),
+    loader_only_ms_per_batch: round(median(buildMs)),
     wait_ms_per_step: round(waitMs / (rounds * nSteps)),
     load_avg_1m: round(loadavg()[0]!, 2),
   };

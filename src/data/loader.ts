@@ -174,7 +174,9 @@ function resolveCrop(crop: CropOptions | null | undefined): ResolvedCrop | null 
     throw new Error(`loader: crop.padValue must be a finite number, got ${padValue}`);
   const evalHop = int('crop.evalHop', crop.evalHop ?? Math.max(1, Math.floor(frames / 2)), 1);
   if (evalHop > frames)
-    throw new Error(`loader: crop.evalHop (${evalHop}) must be at most crop.frames (${frames}), or windows leave gaps`);
+    throw new Error(
+      `loader: crop.evalHop (${evalHop}) must be at most crop.frames (${frames}), or windows leave gaps`,
+    );
   return { frames, evalMode, evalHop, pad, padValue };
 }
 
@@ -194,6 +196,13 @@ async function pipelineOf(key: string, v: unknown): Promise<AnyAugmentation | nu
   } catch (e) {
     throw new Error(`loader: augment.${key}: ${e instanceof Error ? e.message : String(e)}`);
   }
+}
+
+/** Whether a pipeline (or any pipeline nested in it) holds a transform of this kind. */
+function holdsKind(a: AnyAugmentation, kind: string): boolean {
+  if (a.kind === kind) return true;
+  const children = (a as { transforms?: readonly AnyAugmentation[] }).transforms;
+  return children?.some((t) => holdsKind(t, kind)) ?? false;
 }
 
 function joinSpecs(specs: unknown[]): unknown {
@@ -229,6 +238,10 @@ export async function resolveAugment(
   if (batch && batch.kind === 'waveform')
     throw new Error(
       `loader: augment.batch: ${batch.name} is a waveform pipeline; put it under augment.waveform`,
+    );
+  if (batch && waveformItems && holdsKind(batch, 'spectrogram'))
+    throw new Error(
+      `loader: augment.batch: ${batch.name} holds spectrogram transforms, but the items are waveforms (features.format)`,
     );
   const rowSpecs: unknown[] = spec ? [spec.toSpec()] : [];
   let batchSpec: unknown = null;

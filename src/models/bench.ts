@@ -32,6 +32,11 @@ export interface ModelBenchResult {
   samples_per_s: number;
   ms_per_step: number;
   threads: number;
+  /**
+   * Median process CPU time (all threads, user + system) per step. Less sensitive than wall time to other
+   * processes on a loaded machine, since time spent descheduled is not counted.
+   */
+  cpu_ms_per_step: number;
   impl: 'audiotag' | 'torch';
   mode: BenchMode;
   model: string;
@@ -113,13 +118,19 @@ export function benchModel(opts: ModelBenchOptions): ModelBenchResult {
   // On CUDA, reading one value waits for the queued kernels, so the step time is the real one.
   const sync = o.device.startsWith('cuda') ? () => E.tidy(() => void x.sum().item()) : () => {};
   const times: number[] = [];
+  const cpu: number[] = [];
   try {
     for (let i = 0; i < o.warmup + o.steps; i++) {
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       step();
       sync();
       const dt = performance.now() - t0;
-      if (i >= o.warmup) times.push(dt);
+      const dc = process.cpuUsage(c0);
+      if (i >= o.warmup) {
+        times.push(dt);
+        cpu.push((dc.user + dc.system) / 1000);
+      }
     }
   } finally {
     E.dispose([x, y]);
@@ -131,6 +142,7 @@ export function benchModel(opts: ModelBenchOptions): ModelBenchResult {
     samples_per_s: round3((o.batch / ms) * 1000),
     ms_per_step: round3(ms),
     threads: E.getNumThreads(),
+    cpu_ms_per_step: round3(median(cpu)),
     impl: 'audiotag',
     mode: o.mode,
     model: o.model,
@@ -179,6 +191,7 @@ export function benchTorchPeer(opts: ModelBenchOptions): ModelBenchResult {
     samples_per_s: res.samples_per_s,
     ms_per_step: res.ms_per_step,
     threads: res.threads,
+    cpu_ms_per_step: res.cpu_ms_per_step,
     impl: 'torch',
     mode: o.mode,
     model: o.model,
@@ -199,6 +212,10 @@ export interface BenchComparison {
   torch_ms_per_step: number;
   /** (ours − torch) / torch in %, on the medians; negative = faster than PyTorch. */
   overhead_pct: number;
+  ours_cpu_ms_per_step: number;
+  torch_cpu_ms_per_step: number;
+  /** The same on CPU time. */
+  cpu_overhead_pct: number;
 }
 
 /**
@@ -223,6 +240,9 @@ export function compareWithTorch(
   }
   const a = median(ours.map((r) => r.ms_per_step));
   const b = median(torch.map((r) => r.ms_per_step));
+  const ca = median(ours.map((r) => r.cpu_ms_per_step));
+  const cb = median(torch.map((r) => r.cpu_ms_per_step));
+  const pct = (x: number, y: number) => Math.round(((x - y) / y) * 1000) / 10;
   return {
     mode: opts.mode,
     rounds,
@@ -230,6 +250,9 @@ export function compareWithTorch(
     torch,
     ours_ms_per_step: round3(a),
     torch_ms_per_step: round3(b),
-    overhead_pct: Math.round(((a - b) / b) * 1000) / 10,
+    overhead_pct: pct(a, b),
+    ours_cpu_ms_per_step: round3(ca),
+    torch_cpu_ms_per_step: round3(cb),
+    cpu_overhead_pct: pct(ca, cb),
   };
 }

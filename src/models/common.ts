@@ -26,10 +26,7 @@ export function checkInput(
     x.ndim === expected.ndim &&
     x.shape[1] === expected.channels &&
     minSizes.every((m, i) => x.shape[2 + i]! >= m);
-  if (!ok)
-    throw new Error(
-      `${model}: expected input ${expected.layout}, got [${x.shape.join(', ')}]`,
-    );
+  if (!ok) throw new Error(`${model}: expected input ${expected.layout}, got [${x.shape.join(', ')}]`);
 }
 
 /** How a [B, C, H, W] feature map becomes one vector per clip. */
@@ -89,6 +86,8 @@ export const framewiseResolutionField = z.enum(['input', 'pooled']);
 export function upsampleFrames(x: Tensor, frames: number): Tensor {
   if (x.shape[1] === frames) return x.clone();
   return E.tidy(() =>
-    F.interpolate(x.transpose(1, 2), { size: [frames], mode: 'nearest' }).transpose(1, 2).contiguous(),
+    F.interpolate(x.transpose(1, 2), { size: [frames], mode: 'nearest' })
+      .transpose(1, 2)
+      .contiguous(),
   );
 }

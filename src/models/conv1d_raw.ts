@@ -109,7 +109,8 @@ export class Conv1dRaw extends Module<[Tensor], ModelOutput> {
 
 export const conv1dRawDefinition = defineModel({
   name: 'conv1d-raw',
-  description: 'Freesound 2018 kernel 1-D CNN on raw waveforms: 4 blocks of 2 unpadded convs, global max pool',
+  description:
+    'Freesound 2018 kernel 1-D CNN on raw waveforms: 4 blocks of 2 unpadded convs, global max pool',
   configSchema: conv1dRawConfig,
   create: (c) => new Conv1dRaw(c),
   input: (c): InputSpec => ({

@@ -117,8 +117,7 @@ export class Crnn extends Module<[Tensor], ModelOutput> {
         c.clipPooling === 'mean' ? h.mean(1) : c.clipPooling === 'max' ? h.max(1) : h.mean(1).add(h.max(1));
       const clipwise = this.classifier.call(this.dropout.call(pooled));
       const frames = this.classifier.call(this.dropout.call(h)); // [B, T', classes]
-      const framewise =
-        c.framewiseResolution === 'input' ? upsampleFrames(frames, x.shape[3]!) : frames;
+      const framewise = c.framewiseResolution === 'input' ? upsampleFrames(frames, x.shape[3]!) : frames;
       return { clipwise, framewise };
     });
   }
@@ -126,7 +125,8 @@ export class Crnn extends Module<[Tensor], ModelOutput> {
 
 export const crnnDefinition = defineModel({
   name: 'crnn',
-  description: 'CRNN: 3 VGG-style conv blocks (32-128) + bidirectional GRU 128; clip-wise and frame-wise logits',
+  description:
+    'CRNN: 3 VGG-style conv blocks (32-128) + bidirectional GRU 128; clip-wise and frame-wise logits',
   configSchema: crnnConfig,
   create: (c) => new Crnn(c),
   input: (c): InputSpec => ({

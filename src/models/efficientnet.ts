@@ -109,7 +109,8 @@ export class EfficientNet extends Module<[Tensor], ModelOutput> {
 
 export const efficientnetB0Definition = defineModel({
   name: 'efficientnet-b0',
-  description: 'EfficientNet-B0: 16 MBConv blocks with squeeze-excitation, SiLU, stochastic depth; width/depth multipliers',
+  description:
+    'EfficientNet-B0: 16 MBConv blocks with squeeze-excitation, SiLU, stochastic depth; width/depth multipliers',
   configSchema: efficientnetConfig,
   create: (c) => new EfficientNet(c),
   input: (c): InputSpec => ({

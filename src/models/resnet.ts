@@ -143,7 +143,8 @@ const inputSpec = (c: ResnetConfig): InputSpec => ({
 
 export const resnet18Definition = defineModel({
   name: 'resnet18',
-  description: 'ResNet-18 (basic blocks 2-2-2-2, 64-512 channels), 1- or 3-channel spectrograms, stem options',
+  description:
+    'ResNet-18 (basic blocks 2-2-2-2, 64-512 channels), 1- or 3-channel spectrograms, stem options',
   configSchema: resnetConfig,
   create: (c) => new ResNet('resnet18', [2, 2, 2, 2], c),
   input: inputSpec,
@@ -151,7 +152,8 @@ export const resnet18Definition = defineModel({
 
 export const resnet34Definition = defineModel({
   name: 'resnet34',
-  description: 'ResNet-34 (basic blocks 3-4-6-3, 64-512 channels), 1- or 3-channel spectrograms, stem options',
+  description:
+    'ResNet-34 (basic blocks 3-4-6-3, 64-512 channels), 1- or 3-channel spectrograms, stem options',
   configSchema: resnetConfig,
   create: (c) => new ResNet('resnet34', [3, 4, 6, 3], c),
   input: inputSpec,

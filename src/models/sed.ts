@@ -117,7 +117,8 @@ export class Sed extends Module<[Tensor], ModelOutput> {
 
 export const sedDefinition = defineModel({
   name: 'sed',
-  description: 'PANNs-style SED: CNN10 backbone + attention pooling; clip-wise logit(p) and frame-wise logits',
+  description:
+    'PANNs-style SED: CNN10 backbone + attention pooling; clip-wise logit(p) and frame-wise logits',
   configSchema: sedConfig,
   create: (c) => new Sed(c),
   input: (c): InputSpec => ({

@@ -45,7 +45,11 @@ export const specTransformerConfig = z
   })
   .superRefine((c, ctx) => {
     if (c.dim % c.heads !== 0)
-      ctx.addIssue({ code: 'custom', path: ['heads'], message: `must divide dim (${c.dim}), got ${c.heads}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['heads'],
+        message: `must divide dim (${c.dim}), got ${c.heads}`,
+      });
     for (const i of [0, 1])
       if (c.inputSize[i]! < c.patchSize[i]!)
         ctx.addIssue({
@@ -156,7 +160,8 @@ export class SpecTransformer extends Module<[Tensor], ModelOutput> {
 
 export const specTransformerDefinition = defineModel({
   name: 'spec-transformer',
-  description: 'small AST-like transformer: 16×16 patches, [CLS] + learned positions, 6 pre-norm layers of width 192',
+  description:
+    'small AST-like transformer: 16×16 patches, [CLS] + learned positions, 6 pre-norm layers of width 192',
   configSchema: specTransformerConfig,
   create: (c) => new SpecTransformer(c),
   input: (c): InputSpec => ({

@@ -26,7 +26,26 @@ import {
 import { defineModel, type InputSpec, type ModelOutput } from './types.js';
 
 /** Configuration D: conv widths, 'M' = 2×2 max pooling. */
-const VGG16: (number | 'M')[] = [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 'M', 512, 512, 512, 'M', 512, 512, 512, 'M'];
+const VGG16: (number | 'M')[] = [
+  64,
+  64,
+  'M',
+  128,
+  128,
+  'M',
+  256,
+  256,
+  256,
+  'M',
+  512,
+  512,
+  512,
+  'M',
+  512,
+  512,
+  512,
+  'M',
+];
 
 export const vggConfig = z.strictObject({
   inChannels: inChannelsField(1),

@@ -49,9 +49,8 @@ describe('audiotag augment', () => {
     const a = join(dir, 'a.wav');
     const b = join(dir, 'b.wav');
     const c = join(dir, 'c.wav');
-    const r = spawn(digit, '--config', speech, '--out', a, '--seed', '7');
+    const r = await run(digit, '--config', speech, '--out', a, '--seed', '7');
     assert.equal(r.code, 0, r.err);
-    assert.equal(JSON.parse(r.out).kind, 'waveform');
     assert.equal((await run(digit, '--config', speech, '--out', b, '--seed', '7')).code, 0);
     assert.equal((await run(digit, '--config', speech, '--out', c, '--seed', '8')).code, 0);
     const x = (await loadAudio(digit)).channels[0]!;

@@ -89,18 +89,24 @@ describe('samplers', () => {
 describe('evaluation crops', () => {
   it('windows cover every frame, start at 0, end flush with the clip, step by hop', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 500 }), fc.integer({ min: 1, max: 64 }), fc.integer({ min: 1, max: 80 }), (len, frames, hop) => {
-        const starts = windowStarts(len, frames, hop);
-        const covered = new Uint8Array(len);
-        for (const s of starts) for (let t = s; t < Math.min(len, s + frames); t++) covered[t] = 1;
-        assert.ok(covered.every((v) => v === 1));
-        assert.equal(starts[0], 0);
-        if (len > frames) {
-          assert.equal(starts.at(-1), len - frames);
-          for (let i = 1; i < starts.length - 1; i++) assert.equal(starts[i]! - starts[i - 1]!, Math.min(hop, frames));
-          assert.ok(new Set(starts).size === starts.length, 'duplicate windows');
-        } else assert.deepEqual(starts, [0]);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 500 }),
+        fc.integer({ min: 1, max: 64 }),
+        fc.integer({ min: 1, max: 80 }),
+        (len, frames, hop) => {
+          const starts = windowStarts(len, frames, hop);
+          const covered = new Uint8Array(len);
+          for (const s of starts) for (let t = s; t < Math.min(len, s + frames); t++) covered[t] = 1;
+          assert.ok(covered.every((v) => v === 1));
+          assert.equal(starts[0], 0);
+          if (len > frames) {
+            assert.equal(starts.at(-1), len - frames);
+            for (let i = 1; i < starts.length - 1; i++)
+              assert.equal(starts[i]! - starts[i - 1]!, Math.min(hop, frames));
+            assert.ok(new Set(starts).size === starts.length, 'duplicate windows');
+          } else assert.deepEqual(starts, [0]);
+        },
+      ),
       { numRuns: 300, seed: 1 },
     );
   });

@@ -5,8 +5,14 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadAudio } from '../../src/audio/index.js';
-import { type Batch, createLoader, type LoaderOptions, type SkippedItem } from '../../src/data/loader.js';
 import { type Dataset, readCsvManifest, readEsc50, subset } from '../../src/data/index.js';
+import {
+  type Batch,
+  createLoader,
+  type LoaderOptions,
+  resolveAugment,
+  type SkippedItem,
+} from '../../src/data/loader.js';
 import { type FeatureConfig, resolveFeatureConfig } from '../../src/features/config.js';
 import { FeatureCache } from '../../src/features/node/cache.js';
 import { encodeNpy } from '../../src/features/npy.js';
@@ -15,7 +21,13 @@ import { ESC10, FSDD, tempDir } from './helpers.js';
 const ROOT = new URL('../../', import.meta.url).pathname;
 const FAT8 = join(ROOT, 'configs/augment/fat2019-8th.yaml');
 // Small, fast features: the loader is under test, not the features.
-const ESC_FEATURES = resolveFeatureConfig({ sampleRate: 16000, nFft: 512, hopLength: 256, nMels: 32, normalize: 'clip' });
+const ESC_FEATURES = resolveFeatureConfig({
+  sampleRate: 16000,
+  nFft: 512,
+  hopLength: 256,
+  nMels: 32,
+  normalize: 'clip',
+});
 const FSDD_FEATURES = resolveFeatureConfig({
   sampleRate: 8000,
   nFft: 256,
@@ -29,7 +41,8 @@ const CACHE = tempDir('audiotag-loader-');
 async function esc10(perClass: number, classes: string[]): Promise<Dataset> {
   const ds = (await readEsc50(join(ESC10, 'meta.csv'))).dataset;
   const picked: number[] = [];
-  for (const c of classes) picked.push(...ds.items.flatMap((it, i) => (it.labels[0] === c ? [i] : [])).slice(0, perClass));
+  for (const c of classes)
+    picked.push(...ds.items.flatMap((it, i) => (it.labels[0] === c ? [i] : [])).slice(0, perClass));
   return subset(ds, picked);
 }
 
@@ -97,8 +110,14 @@ function sameBatches(a: Batch[], b: Batch[], what: string): void {
     const y = b[i]!;
     assert.deepEqual(x.ids, y.ids, `${what}: ids of batch ${i}`);
     assert.deepEqual(x.inputs.shape, y.inputs.shape);
-    assert.ok(Buffer.from(x.inputs.data.buffer).equals(Buffer.from(y.inputs.data.buffer)), `${what}: inputs of batch ${i}`);
-    assert.ok(Buffer.from(x.targets.data.buffer).equals(Buffer.from(y.targets.data.buffer)), `${what}: targets of batch ${i}`);
+    assert.ok(
+      Buffer.from(x.inputs.data.buffer).equals(Buffer.from(y.inputs.data.buffer)),
+      `${what}: inputs of batch ${i}`,
+    );
+    assert.ok(
+      Buffer.from(x.targets.data.buffer).equals(Buffer.from(y.targets.data.buffer)),
+      `${what}: targets of batch ${i}`,
+    );
     assert.deepEqual(x.offsets, y.offsets, `${what}: offsets of batch ${i}`);
   });
 }
@@ -220,7 +239,10 @@ describe('loader: batches', () => {
 
   it('waveform items (format "raw"): [B, 1, samples] crops of the decoded clip', async () => {
     const ds = await fsdd(1, [3, 4]);
-    const features = { ...resolveFeatureConfig({ sampleRate: 8000 }), format: 'raw' } as unknown as FeatureConfig;
+    const features = {
+      ...resolveFeatureConfig({ sampleRate: 8000 }),
+      format: 'raw',
+    } as unknown as FeatureConfig;
     const { loader, out } = await collect(
       { features, batchSize: 2, training: false, crop: { frames: 1000, evalMode: 'start' }, workers: 0 },
       ds,
@@ -282,7 +304,14 @@ describe('loader: epochs and sampling', () => {
     }
     assert.notDeepEqual(out[0]![0]!.ids, out[1]![0]!.ids);
     const dropped = await collect(
-      { features: FSDD_FEATURES, batchSize: 6, training: true, crop: { frames: 24 }, workers: 0, dropLast: true },
+      {
+        features: FSDD_FEATURES,
+        batchSize: 6,
+        training: true,
+        crop: { frames: 24 },
+        workers: 0,
+        dropLast: true,
+      },
       ds,
     );
     assert.equal(dropped.loader.batchesPerEpoch, 3);
@@ -295,7 +324,14 @@ describe('loader: epochs and sampling', () => {
     // 12 clips of "0", 2 of "1", 2 of "2".
     const ds = await fsdd([12, 2, 2], [0, 1, 2]);
     const { out } = await collect(
-      { features: FSDD_FEATURES, batchSize: 16, training: true, crop: { frames: 24 }, workers: 0, sampler: 'balanced' },
+      {
+        features: FSDD_FEATURES,
+        batchSize: 16,
+        training: true,
+        crop: { frames: 24 },
+        workers: 0,
+        sampler: 'balanced',
+      },
       ds,
       Array.from({ length: 20 }, (_, e) => e),
     );
@@ -316,7 +352,13 @@ describe('loader: epochs and sampling', () => {
   it('item weights: passed per row with shuffle, used for drawing (and not passed) with weighted', async () => {
     const base = await fsdd(1, [0, 1, 2, 3]);
     const ds: Dataset = { ...base, items: base.items.map((it, i) => ({ ...it, weight: [0, 1, 0, 3][i]! })) };
-    const opts = { features: FSDD_FEATURES, batchSize: 4, training: true, crop: { frames: 24 }, workers: 0 } as const;
+    const opts = {
+      features: FSDD_FEATURES,
+      batchSize: 4,
+      training: true,
+      crop: { frames: 24 },
+      workers: 0,
+    } as const;
     const shuffled = (await collect(opts, ds)).out[0]![0]!;
     assert.deepEqual(
       [...shuffled.weights!],
@@ -325,7 +367,10 @@ describe('loader: epochs and sampling', () => {
     const weighted = (await collect({ ...opts, sampler: 'weighted' }, ds, [0, 1, 2, 3, 4])).out;
     const drawn = weighted.flatMap((e) => e.flatMap((b) => [...b.clipIndex]));
     assert.equal(weighted[0]![0]!.weights, undefined);
-    assert.ok(drawn.every((c) => c === 1 || c === 3), `weight-0 items drawn: ${drawn}`);
+    assert.ok(
+      drawn.every((c) => c === 1 || c === 3),
+      `weight-0 items drawn: ${drawn}`,
+    );
     assert.ok(drawn.filter((c) => c === 3).length > drawn.filter((c) => c === 1).length);
   });
 
@@ -356,7 +401,10 @@ describe('loader: epochs and sampling', () => {
         covered.fill(1, s, s + frames);
         assert.deepEqual(row(b, r), window(f, s, frames));
       }
-      assert.ok(covered.every((v) => v === 1), `clip ${c} has frames in no window`);
+      assert.ok(
+        covered.every((v) => v === 1),
+        `clip ${c} has frames in no window`,
+      );
     }
   });
 });
@@ -385,7 +433,10 @@ describe('loader: cache, broken files, waveform augmentation, shutdown', () => {
     const target = (await cache.get(ds.items[1]!.path))!;
     const hash = await cache.contentHash(ds.items[1]!.path);
     const file = join(cache.dir, entries.find((e) => hash.startsWith(e.slice(0, -4)))!);
-    writeFileSync(file, encodeNpy({ data: new Float32Array(target.data.length).fill(7), shape: target.shape }));
+    writeFileSync(
+      file,
+      encodeNpy({ data: new Float32Array(target.data.length).fill(7), shape: target.shape }),
+    );
     const second = await collect(opts, ds);
     assert.deepEqual(
       { cached: second.loader.stats.cached, computed: second.loader.stats.computed },
@@ -409,7 +460,10 @@ describe('loader: cache, broken files, waveform augmentation, shutdown', () => {
       targets: Float32Array.from({ length: 10 }, (_, i) => (i === 0 ? 1 : 0)),
       meta: {},
     }));
-    const ds: Dataset = { ...good, items: [good.items[0]!, bad[0]!, good.items[1]!, bad[1]!, bad[2]!, ...good.items.slice(2)] };
+    const ds: Dataset = {
+      ...good,
+      items: [good.items[0]!, bad[0]!, good.items[1]!, bad[1]!, bad[2]!, ...good.items.slice(2)],
+    };
     const reported: SkippedItem[] = [];
     const { loader, out } = await collect(
       {
@@ -423,10 +477,7 @@ describe('loader: cache, broken files, waveform augmentation, shutdown', () => {
       ds,
       [0, 1],
     );
-    assert.deepEqual(
-      reported.map((s) => s.id).sort(),
-      ['empty.wav', 'garbage.wav', 'missing.wav'],
-    );
+    assert.deepEqual(reported.map((s) => s.id).sort(), ['empty.wav', 'garbage.wav', 'missing.wav']);
     assert.deepEqual(
       loader.skipped.map((s) => [s.index, s.id]),
       [
@@ -441,17 +492,19 @@ describe('loader: cache, broken files, waveform augmentation, shutdown', () => {
     }
     assert.equal(loader.stats.skipped, 3);
     assert.equal(loader.size, 4);
-    for (const epoch of out)
-      assert.deepEqual(
-        epoch.flatMap((b) => [...b.clipIndex]).sort(),
-        [0, 2, 5, 6],
-      );
+    for (const epoch of out) assert.deepEqual(epoch.flatMap((b) => [...b.clipIndex]).sort(), [0, 2, 5, 6]);
   });
 
   it('waveform augmentation: features computed per row in the workers, deterministic, and augmented', async () => {
     // Unnormalised dB features: a gain of g dB shifts every value by g (no top_db clamp), so the rows
     // must be the cached features' crops plus one constant in [-6, 6] per row.
-    const features = resolveFeatureConfig({ sampleRate: 8000, nFft: 256, hopLength: 128, nMels: 32, topDb: null });
+    const features = resolveFeatureConfig({
+      sampleRate: 8000,
+      nFft: 256,
+      hopLength: 128,
+      nMels: 32,
+      topDb: null,
+    });
     const ds = await fsdd(1, [0, 1, 2, 3]);
     const opts: LoaderOptions = {
       features,
@@ -481,7 +534,10 @@ describe('loader: cache, broken files, waveform augmentation, shutdown', () => {
   it('close() stops every worker thread; an abandoned epoch does not hang', async () => {
     const threads = () => readdirSync('/proc/self/task').length;
     const ds = await fsdd(1, [0, 1, 2, 3]);
-    await collect({ features: FSDD_FEATURES, batchSize: 2, training: false, crop: { frames: 8 }, workers: 0 }, ds);
+    await collect(
+      { features: FSDD_FEATURES, batchSize: 2, training: false, crop: { frames: 8 }, workers: 0 },
+      ds,
+    );
     const before = threads();
     const loader = await createLoader(ds, {
       features: FSDD_FEATURES,
@@ -504,12 +560,51 @@ describe('loader: cache, broken files, waveform augmentation, shutdown', () => {
     }, /after close/);
   });
 
+  it("fat2019-8th's per-item transforms run per row, its mixers per batch; waveform items refuse spectrogram ones", async () => {
+    const names = (spec: unknown): string[] => {
+      const s = spec as { name: string; transforms?: unknown[] } | null;
+      if (!s) return [];
+      return s.name === 'Compose' ? s.transforms!.flatMap(names) : [s.name];
+    };
+    const r = await resolveAugment(
+      { batch: FAT8, spectrogram: { name: 'SpecTimeMask' }, waveform: [{ name: 'Gain' }] },
+      false,
+    );
+    assert.deepEqual(names(r.spectrogram), ['SpecTimeMask', 'RandomZoomCrop', 'Lighting']);
+    assert.deepEqual(names(r.batch), ['Mixup', 'SpecMix']);
+    assert.deepEqual(names(r.waveform), ['Gain']);
+    // A shuffled Compose keeps its order random, so nothing can be moved out of it.
+    const shuffled = await resolveAugment(
+      { batch: { name: 'Compose', shuffle: true, transforms: [{ name: 'Lighting' }, { name: 'Mixup' }] } },
+      false,
+    );
+    assert.deepEqual(names(shuffled.spectrogram), []);
+    assert.deepEqual(names(shuffled.batch), ['Lighting', 'Mixup']);
+    await assert.rejects(
+      resolveAugment({ batch: FAT8 }, true),
+      /holds spectrogram transforms, but the items are waveforms/,
+    );
+    assert.deepEqual(names((await resolveAugment({ batch: { name: 'Mixup' } }, true)).batch), ['Mixup']);
+  });
+
   it('bad options are errors that name the option', async () => {
     const ds = await fsdd(1, [0]);
-    const base = { features: FSDD_FEATURES, cacheDir: CACHE, batchSize: 2, training: true, workers: 0 } as const;
-    await assert.rejects(createLoader(ds, { ...base, batchSize: 0 }), /batchSize must be an integer ≥ 1, got 0/);
+    const base = {
+      features: FSDD_FEATURES,
+      cacheDir: CACHE,
+      batchSize: 2,
+      training: true,
+      workers: 0,
+    } as const;
+    await assert.rejects(
+      createLoader(ds, { ...base, batchSize: 0 }),
+      /batchSize must be an integer ≥ 1, got 0/,
+    );
     await assert.rejects(createLoader(ds, { ...base, crop: { frames: -1 } }), /crop\.frames/);
-    await assert.rejects(createLoader(ds, { ...base, crop: { frames: 8, evalHop: 9 } }), /crop\.evalHop \(9\)/);
+    await assert.rejects(
+      createLoader(ds, { ...base, crop: { frames: 8, evalHop: 9 } }),
+      /crop\.evalHop \(9\)/,
+    );
     await assert.rejects(createLoader(ds, { ...base, sampler: 'often' as 'shuffle' }), /sampler must be/);
     await assert.rejects(createLoader(ds, { ...base, workers: -1 }), /workers must be/);
     await assert.rejects(

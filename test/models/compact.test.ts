@@ -79,7 +79,9 @@ test('InvertedResidual: a skip connection only when stride is 1 and the width is
       a.eval();
       const x = E.randn([1, 8, 5, 5]);
       // With the projection's BN scaled to zero the block is exactly its skip connection.
-      E.noGrad(() => (a.block.get(-1) as unknown as { get(i: number): { weight: E.Tensor } }).get(1).weight.zero_());
+      E.noGrad(() =>
+        (a.block.get(-1) as unknown as { get(i: number): { weight: E.Tensor } }).get(1).weight.zero_(),
+      );
       assert.deepEqual(a.call(x).toArray(), x.toArray());
       assert.deepEqual(E.noGrad(() => c.call(x)).shape, [1, 8, 3, 3]);
     });

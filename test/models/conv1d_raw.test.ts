@@ -25,12 +25,20 @@ test('conv1d-raw: the shortest input is computed from kernels and pools; one sam
       /conv1d-raw: expected input \[B, 1, samples ≥ 1616\], got \[1, 1, 1615\]/,
     );
     // Global max pooling: a longer clip gives the same output width.
-    E.tidy(() => assert.deepEqual(E.noGrad(() => m.call(E.randn([1, 1, 5000])).clipwise.shape), [1, 41]));
+    E.tidy(() =>
+      assert.deepEqual(
+        E.noGrad(() => m.call(E.randn([1, 1, 5000])).clipwise.shape),
+        [1, 41],
+      ),
+    );
   } finally {
     m.dispose();
   }
 });
 
 test('conv1d-raw: kernelSizes must match the blocks', () => {
-  assert.throws(() => createModel('conv1d-raw', { kernelSizes: [9, 3] }), /\n {2}kernelSizes: needs one kernel size per block \(4\), got 2/);
+  assert.throws(
+    () => createModel('conv1d-raw', { kernelSizes: [9, 3] }),
+    /\n {2}kernelSizes: needs one kernel size per block \(4\), got 2/,
+  );
 });

@@ -31,7 +31,11 @@ test('crnn: pooled frame-wise logits come one per GRU step; the input-rate ones 
       assert.equal(maxAbsDiff(a.clipwise, b.clipwise), 0);
       for (let t = 0; t < 22; t++) {
         const src = Math.floor((t * 5) / 22);
-        assert.equal(maxAbsDiff(b.framewise!.select(1, t), a.framewise!.select(1, src)), 0, `frame ${t} ← step ${src}`);
+        assert.equal(
+          maxAbsDiff(b.framewise!.select(1, t), a.framewise!.select(1, src)),
+          0,
+          `frame ${t} ← step ${src}`,
+        );
       }
       // Clip-wise = the classifier on mean + max over the steps, so it is not a plain average of frames.
       assert.ok(maxAbsDiff(a.clipwise, a.framewise!.mean(1)) > 1e-4);
@@ -43,7 +47,11 @@ test('crnn: pooled frame-wise logits come one per GRU step; the input-rate ones 
 });
 
 test('crnn: the GRU is bidirectional by default and frames too short for the pooling are refused', () => {
-  const m = createModel('crnn') as unknown as { gru: { bidirectional: boolean }; dispose(): void; call(x: E.Tensor): unknown };
+  const m = createModel('crnn') as unknown as {
+    gru: { bidirectional: boolean };
+    dispose(): void;
+    call(x: E.Tensor): unknown;
+  };
   try {
     assert.equal(m.gru.bidirectional, true);
     assert.throws(

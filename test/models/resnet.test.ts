@@ -35,7 +35,15 @@ describe('resnet', () => {
     try {
       m.loadStateDict(sd);
       m.eval();
-      E.tidy(() => assertClose(E.noGrad(() => m.call(t.x!).clipwise), t.y_eval!, 1e-5, 1e-4, 'eval logits'));
+      E.tidy(() =>
+        assertClose(
+          E.noGrad(() => m.call(t.x!).clipwise),
+          t.y_eval!,
+          1e-5,
+          1e-4,
+          'eval logits',
+        ),
+      );
       m.train();
       E.tidy(() => {
         const y = m.call(t.x!).clipwise;
@@ -51,7 +59,7 @@ describe('resnet', () => {
     }
   });
 
-  test('the cifar stem keeps the input resolution into layer1; zeroInitResidual zeroes each block's bn2', () => {
+  test('the cifar stem keeps the input resolution into layer1; zeroInitResidual zeroes each block’s bn2', () => {
     const a = createModel('resnet18', { stem: 'cifar', baseWidth: 8, zeroInitResidual: true }) as ResNet;
     try {
       E.tidy(() => {

@@ -62,7 +62,12 @@ test('sed: the input must have melBins bins; melBins null drops the input BatchN
     );
     assert.equal(n.bn0, null);
     assert.ok(!n.stateDictKeys().some((k) => k.startsWith('bn0.')));
-    E.tidy(() => assert.deepEqual(E.noGrad(() => n.eval().call(E.randn([1, 1, 40, 32])).framewise!.shape), [1, 32, 10]));
+    E.tidy(() =>
+      assert.deepEqual(
+        E.noGrad(() => n.eval().call(E.randn([1, 1, 40, 32])).framewise!.shape),
+        [1, 32, 10],
+      ),
+    );
   } finally {
     m.dispose();
     n.dispose();

@@ -19,9 +19,21 @@ test('spec-transformer with PyTorch’s weights (nn.TransformerEncoderLayer, pre
     m.eval();
     assert.deepEqual(m.grid, [5, 7]);
     E.tidy(() => {
-      assertClose(E.noGrad(() => m.call(t.x!).clipwise), t.y!, 1e-5, 1e-4, 'learned grid');
+      assertClose(
+        E.noGrad(() => m.call(t.x!).clipwise),
+        t.y!,
+        1e-5,
+        1e-4,
+        'learned grid',
+      );
       // 66 frames → a 5 × 10 grid: the positional embeddings are resized bilinearly.
-      assertClose(E.noGrad(() => m.call(t.x_other!).clipwise), t.y_other!, 1e-5, 1e-4, 'resized grid');
+      assertClose(
+        E.noGrad(() => m.call(t.x_other!).clipwise),
+        t.y_other!,
+        1e-5,
+        1e-4,
+        'resized grid',
+      );
     });
   } finally {
     m.dispose();
@@ -31,7 +43,12 @@ test('spec-transformer with PyTorch’s weights (nn.TransformerEncoderLayer, pre
 
 test('spec-transformer: positions matter (permuting patches changes the output); [CLS] is a parameter', () => {
   E.manualSeed(4);
-  const m = createModel('spec-transformer', { dim: 32, depth: 1, heads: 2, inputSize: [32, 32] }) as SpecTransformer;
+  const m = createModel('spec-transformer', {
+    dim: 32,
+    depth: 1,
+    heads: 2,
+    inputSize: [32, 32],
+  }) as SpecTransformer;
   try {
     m.eval();
     assert.deepEqual(m.cls_token.shape, [1, 1, 32]);

@@ -3,8 +3,8 @@
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { after, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import * as E from '../../src/engine/index.js';
 import { type AudioModel, createModel, resolveModelConfig } from '../../src/models/index.js';
 import { BatchNorm1d, BatchNorm2d } from '../../src/nn/norm.js';
@@ -38,7 +38,10 @@ E.setNumThreads(1);
 export const ref = JSON.parse(readFileSync(fixturePath('models_ref.json'), 'utf8')) as Ref;
 
 /** A fixture's tensors (caller disposes) and the `model.`-prefixed ones as a state dict. */
-export function loadModelFixture(name: string): { t: Record<string, E.Tensor>; sd: Record<string, E.Tensor> } {
+export function loadModelFixture(name: string): {
+  t: Record<string, E.Tensor>;
+  sd: Record<string, E.Tensor>;
+} {
   const t = loadSafetensors(fixturePath(name)).tensors;
   const sd = Object.fromEntries(
     Object.entries(t)
@@ -131,7 +134,11 @@ export function standardModelTests(check: ModelCheck): void {
         if (check.framewise) assert.deepEqual(out.framewise?.shape, check.framewise);
         else assert.equal(out.framewise, undefined);
         const outs = out.framewise ? [out.clipwise, out.framewise] : [out.clipwise];
-        for (const t of outs) assert.ok(E.tidy(() => t.isfinite().all().item()), 'finite outputs');
+        for (const t of outs)
+          assert.ok(
+            E.tidy(() => t.isfinite().all().item()),
+            'finite outputs',
+          );
         E.dispose(outs);
         assert.equal(E.liveTensors(), before, 'a forward pass creates only its outputs');
         E.tidy(() => {

@@ -54,18 +54,22 @@ function plane(x: NDArray): NDArray {
  */
 function writePng(path: string, after: NDArray, preset: PresetName, before?: NDArray): void {
   const c = resolveFeatureConfig(preset);
-  const planes = before ? [plane(before), plane(after)] : [plane(after)];
-  const [m, t] = planes[0]!.shape as [number, number];
-  const data = new Float32Array(planes.length * m * t);
-  planes.forEach((p, i) => {
-    data.set(p.data.subarray(0, m * t), i * m * t);
-  });
+  const raw = (before ? [before, after] : [after]).map(plane);
   let lo = Number.POSITIVE_INFINITY;
   let hi = Number.NEGATIVE_INFINITY;
-  for (const v of data) {
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
+  for (const p of raw)
+    for (const v of p.data) {
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+  // A crop or stretch may change the length: the shorter plane is padded with the quietest value.
+  const t = Math.max(...raw.map((p) => p.shape[1]!));
+  const planes = raw.map((p) => fitFrames(p, t, lo));
+  const m = planes[0]!.shape[0]!;
+  const data = new Float32Array(planes.length * m * t);
+  planes.forEach((p, i) => {
+    data.set(p.data, i * m * t);
+  });
   const png = renderSpectrogramPng(
     { data, shape: [planes.length, m, t] },
     {
@@ -91,12 +95,12 @@ function mixDown(channels: Float32Array[]): Float32Array {
   return mono;
 }
 
-/** Crops or zero-pads the last axis to `frames` so clips of different lengths can share a batch. */
-function fitFrames(x: NDArray, frames: number): NDArray {
+/** Crops or pads (with `fill`) the last axis to `frames` so clips of different lengths can share a batch. */
+function fitFrames(x: NDArray, frames: number, fill = 0): NDArray {
   const t = x.shape[x.shape.length - 1]!;
   if (t === frames) return x;
   const rows = x.data.length / t;
-  const out = new Float32Array(rows * frames);
+  const out = new Float32Array(rows * frames).fill(fill);
   for (let r = 0; r < rows; r++) out.set(x.data.subarray(r * t, r * t + Math.min(t, frames)), r * frames);
   return { data: out, shape: [...x.shape.slice(0, -1), frames] };
 }

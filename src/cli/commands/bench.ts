@@ -93,11 +93,14 @@ function addModelBenches(group: Command): void {
           ours_ms_per_step: c.ours_ms_per_step,
           torch_ms_per_step: c.torch_ms_per_step,
           overhead_pct: c.overhead_pct,
+          ours_cpu_ms_per_step: c.ours_cpu_ms_per_step,
+          torch_cpu_ms_per_step: c.torch_cpu_ms_per_step,
+          cpu_overhead_pct: c.cpu_overhead_pct,
         };
         out(
           f.json
             ? JSON.stringify(summary)
-            : `overhead over PyTorch (median of ${c.rounds} round(s)): ${c.overhead_pct > 0 ? '+' : ''}${c.overhead_pct} %`,
+            : `overhead over PyTorch (median of ${c.rounds} round(s)): wall ${c.overhead_pct > 0 ? '+' : ''}${c.overhead_pct} %, CPU time ${c.cpu_overhead_pct > 0 ? '+' : ''}${c.cpu_overhead_pct} %`,
         );
       });
   }
@@ -207,7 +210,11 @@ function addLoaderBench(group: Command): void {
     .option('--manifest <file>', 'manifest (default ../shared/data/esc10/meta.csv)')
     .option('--batch <n>', 'batch size', '32')
     .option('--frames <n>', 'crop length in frames', '128')
-    .option('--steps <n>', 'steps per side and round, on a subset of steps × batch clips (0: the whole manifest)', '6')
+    .option(
+      '--steps <n>',
+      'steps per side and round, on a subset of steps × batch clips (0: the whole manifest)',
+      '6',
+    )
     .option('--rounds <n>', 'rounds, alternating which side goes first', '2')
     .option('--workers <n>', 'loader worker threads (default: cores − 1)')
     .option('--prefetch <n>', 'batches built ahead', '4')
