@@ -41,11 +41,11 @@ def main():
             np.save(a.dump, np.ascontiguousarray(first.numpy()))
         per_clip, per_clip_cpu = [], []
         for _ in range(a.repeats):
-            t, c = time.perf_counter(), time.process_time()
+            t, cpu0 = time.perf_counter(), time.process_time()
             for i in range(a.clips):
                 db(mel(x[i]))
             per_clip.append(time.perf_counter() - t)
-            per_clip_cpu.append(time.process_time() - c)
+            per_clip_cpu.append(time.process_time() - cpu0)
         # The STFT alone (torch.stft, pocketfft inside), per frame, to compare with our FFT.
         win = torch.hann_window(c["winLength"])
         stft_times = []

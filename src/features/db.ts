@@ -10,6 +10,8 @@ export interface DbOptions {
   topDb?: number | null;
 }
 
+const DB_PER_NEPER = 10 / Math.LN10;
+
 function maxOf(a: Float32Array): number {
   let m = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < a.length; i++) if (a[i]! > m) m = a[i]!;
@@ -31,7 +33,8 @@ export function powerToDb(S: NDArray, options: DbOptions = {}): NDArray {
   const out = new Float32Array(S.data.length);
   let peak = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < out.length; i++) {
-    const v = 10 * Math.log10(Math.max(amin, S.data[i]!)) - offset;
+    // (10/ln 10)·ln x: the same value to ~1e-15, and Math.log is about twice as fast as Math.log10 in V8.
+    const v = DB_PER_NEPER * Math.log(Math.max(amin, S.data[i]!)) - offset;
     out[i] = v;
     if (v > peak) peak = v;
   }
