@@ -102,9 +102,9 @@ async function loadClips(
     .map((l) => l.split(',')[0]!)
     .slice(0, n);
   if (names.length < n) throw new Error(`bench features: ESC-10 has ${names.length} clips, asked for ${n}`);
-  // Decoding 100 clips through ffmpeg takes a minute on a loaded machine: keep the decoded clips in
-  // .cache/ (git-ignored) for the next run.
-  const cacheFile = join(ROOT, '.cache', 'bench', `esc10-${n}x${len}@${config.sampleRate}.f32`);
+  // Decoding 100 clips through ffmpeg takes a minute on a loaded machine: keep the decoded clips in the
+  // system temp folder (not the checkout: the data stays in ../shared) for the next run.
+  const cacheFile = join(tmpdir(), 'audiotag-bench-cache', `esc10-${n}x${len}@${config.sampleRate}.f32`);
   if (existsSync(cacheFile)) {
     const all = new Float32Array(new Uint8Array(readFileSync(cacheFile)).buffer);
     if (all.length === n * len) return Array.from({ length: n }, (_, i) => all.slice(i * len, (i + 1) * len));

@@ -72,6 +72,9 @@ export interface LoaderBenchResult {
   memory_ms_per_step: number;
   /** (loader-fed − in-memory) / in-memory, medians over rounds, in %. */
   overhead_pct: number;
+  /** The same within each round (the two passes of a round ran back to back), and their median. */
+  overhead_pct_by_round: number[];
+  overhead_pct_paired_median: number;
   /** Process CPU time (every thread: engine, workers) per round, and its overhead in %: less noisy than
    * wall time on a shared machine, and what the loader takes from the engine on a machine with no spare core. */
   loader_fed_cpu_ms: number[];
@@ -206,6 +209,7 @@ export async function runLoaderBench(opts: LoaderBenchOptions = {}): Promise<Loa
     model.dispose();
   }
   const a = median(fedMs);
+  const byRound = fedMs.map((f, i) => ((f - memMs[i]!) / memMs[i]!) * 100);
   const b = median(memMs);
   return {
     bench: 'loader',
@@ -228,6 +232,8 @@ export async function runLoaderBench(opts: LoaderBenchOptions = {}): Promise<Loa
     loader_ms_per_step: round(a / nSteps),
     memory_ms_per_step: round(b / nSteps),
     overhead_pct: round(((a - b) / b) * 100, 2),
+    overhead_pct_by_round: byRound.map((x) => round(x, 2)),
+    overhead_pct_paired_median: round(median(byRound), 2),
     loader_fed_cpu_ms: fedCpu.map((x) => round(x)),
     in_memory_cpu_ms: memCpu.map((x) => round(x)),
     cpu_overhead_pct: round(((median(fedCpu) - median(memCpu)) / median(memCpu)) * 100, 2),

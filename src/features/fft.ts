@@ -1,9 +1,9 @@
-// Hand-written FFT: mixed radix 2/3/4/5 (Stockham, self-sorting) plus Bluestein for sizes with other
-// prime factors. Why not a library: it must run in the browser with no native code, handle any n_fft
-// (2560 = 2^9·5 for fat2019, primes too), and be fast enough to compete with torchaudio
-// (bench/features.ts). Complex data is interleaved [re0, im0, re1, im1, …] in float64: JS numbers are
-// doubles anyway, it keeps the STFT far inside the 1e-4 agreement budget, and one array per buffer
-// measured ~10% faster than split re/im arrays in V8.
+// Hand-written FFT: Stockham (self-sorting) mixed radix 8/4/2/3/5 plus Bluestein for sizes with other
+// prime factors. Why not a library: it must run in the browser with no native code, accept any n_fft
+// (2560 = 2^9·5 for fat2019, primes too) and be as fast as we can make plain JS (bench/features.ts
+// compares it with torchaudio). Complex data is interleaved [re0, im0, re1, im1, …] in float64: JS
+// numbers are doubles anyway, it keeps the STFT far inside the 1e-4 agreement budget, and one array per
+// buffer measured ~10% faster than split re/im arrays in V8 (float32 storage was not faster).
 
 /** Splits n into radices, odd ones first (5, 3, then 8s and 4s, a 2 only for n = 2·odd); null when
  * another prime remains. Radix 8 does fewer flops and fewer passes over the data than 4·2 or 2·2·2. */

@@ -9,7 +9,7 @@
 // E(f) = 21.4·log10(1 + 0.00437·f) from fmin to fmax (both included). Weights below 1e-6 (60 dB down)
 // are dropped so the projection stays sparse.
 import type { NDArray } from '../core/ndarray.js';
-import { applySparse, fftFrequencies, type SparseFilterbank, toSparse } from './mel.js';
+import { applySparse, ColumnWriter, fftFrequencies, type SparseFilterbank, toSparse } from './mel.js';
 import { dct } from './mfcc.js';
 import { type StftOptions, stftPlan } from './stft.js';
 
@@ -104,13 +104,14 @@ export function gammatoneSpectrogram(
   const { padded, frames } = plan.prepare(y);
   const out = new Float32Array(fb.rows * frames);
   const spec = new Float64Array(plan.bins);
-  const res = new Float64Array(fb.rows);
+  const writer = new ColumnWriter(out, fb.rows, frames);
   for (let t = 0; t < frames; t++) {
     plan.powerAt(padded, t, spec);
     if (power !== 2) for (let k = 0; k < spec.length; k++) spec[k] = spec[k]! ** (power / 2);
-    applySparse(fb, spec, res);
-    for (let m = 0; m < fb.rows; m++) out[m * frames + t] = res[m]!;
+    applySparse(fb, spec, writer.column());
+    writer.commit();
   }
+  writer.flush();
   return { data: out, shape: [fb.rows, frames] };
 }
 

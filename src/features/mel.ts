@@ -181,6 +181,50 @@ export function applySparse(fb: SparseFilterbank, x: ArrayLike<number>, out: Flo
 }
 
 /**
+ * Fills a row-major [rows, frames] array one column (frame) at a time. Columns are staged in blocks of
+ * 16 and written as 16-float runs (one cache line per row): writing each column straight into the
+ * [rows, frames] array touches `rows` far-apart lines and pages per frame, which measured ~15% of a
+ * fat2019 mel spectrogram.
+ */
+export class ColumnWriter {
+  private readonly block: Float64Array;
+  private readonly cols = 16;
+  private t0 = 0;
+  private n = 0;
+  private readonly view: Float64Array[];
+
+  constructor(
+    private readonly out: Float32Array,
+    private readonly rows: number,
+    private readonly frames: number,
+  ) {
+    this.block = new Float64Array(rows * this.cols);
+    this.view = Array.from({ length: this.cols }, (_, c) => this.block.subarray(c * rows, (c + 1) * rows));
+  }
+
+  /** The buffer for the next column (rows values). */
+  column(): Float64Array {
+    return this.view[this.n]!;
+  }
+
+  /** Marks the column returned by column() as done. */
+  commit(): void {
+    if (++this.n === this.cols) this.flush();
+  }
+
+  /** Writes the staged columns (call once after the last commit). */
+  flush(): void {
+    const { out, rows, frames, block, n, t0 } = this;
+    for (let m = 0; m < rows; m++) {
+      const base = m * frames + t0;
+      for (let c = 0; c < n; c++) out[base + c] = block[c * rows + m]!;
+    }
+    this.t0 += n;
+    this.n = 0;
+  }
+}
+
+/**
  * Projects a spectrogram S [bins, frames] onto a filterbank [rows, bins]: W·S, [rows, frames].
  * (librosa.feature.melspectrogram with S given.)
  */
@@ -242,13 +286,14 @@ export function melSpectrogram(y: ArrayLike<number>, options: MelSpectrogramOpti
   const rows = fb.rows;
   const out = new Float32Array(rows * frames);
   const spec = new Float64Array(plan.bins);
-  const res = new Float64Array(rows);
+  const writer = new ColumnWriter(out, rows, frames);
   for (let t = 0; t < frames; t++) {
     plan.powerAt(padded, t, spec);
     if (power === 1) for (let k = 0; k < spec.length; k++) spec[k] = Math.sqrt(spec[k]!);
     else if (power !== 2) for (let k = 0; k < spec.length; k++) spec[k] = spec[k]! ** (power / 2);
-    applySparse(fb, spec, res);
-    for (let m = 0; m < rows; m++) out[m * frames + t] = res[m]!;
+    applySparse(fb, spec, writer.column());
+    writer.commit();
   }
+  writer.flush();
   return { data: out, shape: [rows, frames] };
 }

@@ -90,7 +90,8 @@ export function padSignal(y: ArrayLike<number>, left: number, right: number, mod
 /** padSignal into an existing array of length left + y.length + right (every element is written). */
 function padInto(out: Float64Array, y: ArrayLike<number>, left: number, right: number, mode: PadMode): void {
   const n = y.length;
-  if (n === 0 && mode !== 'constant') throw new Error(`padSignal: cannot pad an empty signal with mode "${mode}"`);
+  if (n === 0 && mode !== 'constant')
+    throw new Error(`padSignal: cannot pad an empty signal with mode "${mode}"`);
   for (let i = 0; i < n; i++) out[left + i] = y[i]!;
   for (let i = -left; i < 0; i++) {
     const j = padIndex(i, n, mode);

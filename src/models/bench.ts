@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import * as E from '../engine/index.js';
 import { Adam } from '../engine/optim.js';
 import { crossEntropy } from '../nn/losses.js';
-import { createModel, getModelDefinition, resolveModelConfig } from './registry.js';
+// From index.js, not registry.js: index registers the whole zoo.
+import { createModel, getModelDefinition, resolveModelConfig } from './index.js';
 
 export type BenchMode = 'train' | 'infer';
 

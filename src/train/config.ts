@@ -112,11 +112,15 @@ export const trainConfigSchema = z.strictObject({
     /** Clip the gradients' global 2-norm to this; null: off. */
     clipGradNorm: z.number().positive().nullable().default(null),
     /** Weight EMA (validated and checkpointed instead of the raw weights); null: off. */
-    ema: z.strictObject({ decay: z.number().min(0).lt(1).default(0.999), warmup: z.boolean().default(true) }).nullable().default(null),
+    ema: z
+      .strictObject({ decay: z.number().min(0).lt(1).default(0.999), warmup: z.boolean().default(true) })
+      .nullable()
+      .default(null),
     /** Validation metrics (src/metrics names); default accuracy + map3, or lwlrap + ap_macro. */
     metrics: z.array(z.string().min(1)).min(1).optional(),
     /** Metric that picks the best epoch (and drives early stopping and plateau); default: the first
-     * metric. `val_loss` (lower is better) is also accepted. */
+     * metric. `val_loss` (lower is better) is also accepted; `last` selects nothing: the last epoch's
+     * model is the best (honest figures when the validation fold is the test fold). */
     monitor: z.string().min(1).optional(),
     earlyStopping: z
       .strictObject({ patience: posInt, minDelta: z.number().min(0).default(0) })
@@ -177,7 +181,8 @@ function describe(v: unknown): string {
 
 function valueAt(obj: unknown, path: readonly PropertyKey[]): unknown {
   let v = obj;
-  for (const k of path) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
+  for (const k of path)
+    v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
   return v;
 }
 
@@ -211,7 +216,8 @@ function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
     });
   }
   const keys = new Set<string>();
-  for (const s of level) for (const k of Object.keys((s._zod.def.shape as object | undefined) ?? {})) keys.add(k);
+  for (const s of level)
+    for (const k of Object.keys((s._zod.def.shape as object | undefined) ?? {})) keys.add(k);
   return [...keys];
 }
 
@@ -220,18 +226,26 @@ function dotted(path: readonly PropertyKey[]): string {
 }
 
 /** One line per zod issue: `key: what was expected, got what`. */
-export function formatIssues(error: z.ZodError, input: unknown, schema: z.ZodType = trainConfigSchema): string[] {
+export function formatIssues(
+  error: z.ZodError,
+  input: unknown,
+  schema: z.ZodType = trainConfigSchema,
+): string[] {
   return error.issues.map((issue) => {
     if (issue.code === 'unrecognized_keys') {
       const expected = keysAt(schema, issue.path);
       return issue.keys
-        .map((k) => `${dotted([...issue.path, k])}: unknown key${expected.length ? ` (expected one of ${expected.join(', ')})` : ''}`)
+        .map(
+          (k) =>
+            `${dotted([...issue.path, k])}: unknown key${expected.length ? ` (expected one of ${expected.join(', ')})` : ''}`,
+        )
         .join('\n  ');
     }
     const key = dotted(issue.path) || '(config)';
     const got = valueAt(input, issue.path);
     const message = issue.message.replace(/^Invalid input: /, '').replace(/^Invalid option: /, '');
-    if (got === undefined && issue.code === 'invalid_type') return `${key}: missing (${message.replace(/, received undefined$/, '')})`;
+    if (got === undefined && issue.code === 'invalid_type')
+      return `${key}: missing (${message.replace(/, received undefined$/, '')})`;
     return `${key}: ${message.replace(/, received \w+$/, '')}, got ${describe(got)}`;
   });
 }
@@ -256,7 +270,9 @@ export function setDotted(target: Record<string, unknown>, key: string, value: u
     const next = obj[p];
     if (next === undefined || next === null) obj[p] = {};
     else if (typeof next !== 'object' || Array.isArray(next))
-      throw new ConfigError([`${key}: ${parts.slice(0, i + 1).join('.')} is ${describe(next)}, not a mapping`]);
+      throw new ConfigError([
+        `${key}: ${parts.slice(0, i + 1).join('.')} is ${describe(next)}, not a mapping`,
+      ]);
     obj = obj[p] as Record<string, unknown>;
   }
   obj[parts[parts.length - 1]!] = value;
@@ -271,7 +287,10 @@ export function parseOverrideArgs(args: readonly string[]): [string, unknown][] 
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (!a.startsWith('--') || a.length <= 2)
-      throw new ConfigError([`unexpected argument ${describe(a)} (config keys are given as --key value)`], 'command line');
+      throw new ConfigError(
+        [`unexpected argument ${describe(a)} (config keys are given as --key value)`],
+        'command line',
+      );
     const eq = a.indexOf('=');
     let key: string;
     let text: string;
@@ -304,7 +323,8 @@ function resolvePaths(raw: Record<string, unknown>, base: string, only?: Readonl
     const parent = valueAt(raw, parts.slice(0, -1)) as Record<string, unknown> | undefined;
     const v = parent?.[parts[parts.length - 1]!];
     // Augment entries are specs unless given as a file name.
-    if (typeof v === 'string' && v !== '' && !isAbsolute(v)) parent![parts[parts.length - 1]!] = resolve(base, v);
+    if (typeof v === 'string' && v !== '' && !isAbsolute(v))
+      parent![parts[parts.length - 1]!] = resolve(base, v);
   }
 }
 
@@ -364,17 +384,28 @@ export function validateConfig(raw: unknown, source = 'config'): ResolvedConfig 
     features = resolveFeatureConfig(c.features as Parameters<typeof resolveFeatureConfig>[0]);
   } catch (e) {
     if (e instanceof FeatureConfigError)
-      throw new ConfigError([`features${e.key ? `.${e.key}` : ''}: ${e.message.replace(/^feature config: (key "[^"]*": )?/, '')}`], source);
+      throw new ConfigError(
+        [
+          `features${e.key ? `.${e.key}` : ''}: ${e.message.replace(/^feature config: (key "[^"]*": )?/, '')}`,
+        ],
+        source,
+      );
     throw e;
   }
   const problems: string[] = [];
   c.train.metrics?.forEach((m, i) => {
-    if (!isMetricName(m)) problems.push(`train.metrics.${i}: unknown metric ${describe(m)} (known: ${METRIC_NAMES.join(', ')})`);
+    if (!isMetricName(m))
+      problems.push(`train.metrics.${i}: unknown metric ${describe(m)} (known: ${METRIC_NAMES.join(', ')})`);
   });
   if (c.init && c.init.freezeEpochs > c.train.epochs)
     problems.push(`init.freezeEpochs: at most train.epochs (${c.train.epochs}), got ${c.init.freezeEpochs}`);
-  if (c.train.monitor && c.train.metrics && c.train.monitor !== 'val_loss' && !c.train.metrics.includes(c.train.monitor))
-    problems.push(`train.monitor: expected val_loss or one of train.metrics (${c.train.metrics.join(', ')}), got ${describe(c.train.monitor)}`);
+  const monitorNames = ['val_loss', 'last', ...(c.train.metrics ?? [])];
+  if (c.train.monitor && c.train.metrics && !monitorNames.includes(c.train.monitor))
+    problems.push(
+      `train.monitor: expected one of ${monitorNames.join(', ')}, got ${describe(c.train.monitor)}`,
+    );
+  if (c.train.monitor === 'last' && c.train.earlyStopping)
+    problems.push('train.earlyStopping: needs train.monitor to name a metric, not last');
   if (problems.length > 0) throw new ConfigError(problems, source);
   return { ...c, features };
 }

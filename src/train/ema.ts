@@ -28,7 +28,8 @@ export class ModelEma {
     readonly copy: AnyModule,
     opts: EmaOptions,
   ) {
-    if (!(opts.decay >= 0 && opts.decay < 1)) throw new Error(`ema: decay must be in [0, 1), got ${opts.decay}`);
+    if (!(opts.decay >= 0 && opts.decay < 1))
+      throw new Error(`ema: decay must be in [0, 1), got ${opts.decay}`);
     this.decay = opts.decay;
     this.warmup = opts.warmup ?? false;
     E.tidy(() => copy.loadStateDict(model.stateDict()));
@@ -53,7 +54,12 @@ export class ModelEma {
     E.noGrad(() =>
       E.tidy(() => {
         for (const [e, w] of this.pairs) {
-          if (w.dtype === 'float32' || w.dtype === 'float64' || w.dtype === 'float16' || w.dtype === 'bfloat16')
+          if (
+            w.dtype === 'float32' ||
+            w.dtype === 'float64' ||
+            w.dtype === 'float16' ||
+            w.dtype === 'bfloat16'
+          )
             e.mul_(d).add_(w, 1 - d);
           else e.copy_(w);
         }

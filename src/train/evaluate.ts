@@ -45,17 +45,25 @@ export async function evaluateRun(o: EvaluateOptions): Promise<EvaluateResult> {
   if (config.train.threads) E.setNumThreads(config.train.threads);
   const foldDirs = readdirSync(runDir)
     .map((d) => /^fold(\d+)$/.exec(d))
-    .filter((m): m is RegExpExecArray => m !== null && existsSync(join(runDir, m[0], 'best', 'model.safetensors')))
+    .filter(
+      (m): m is RegExpExecArray => m !== null && existsSync(join(runDir, m[0], 'best', 'model.safetensors')),
+    )
     .map((m) => Number(m[1]))
     .sort((a, b) => a - b);
   const folds = o.folds ?? foldDirs;
   for (const f of folds)
     if (!foldDirs.includes(f))
-      throw new Error(`--folds: ${runDir}/fold${f}/best holds no checkpoint (trained folds: ${foldDirs.join(', ') || 'none'})`);
+      throw new Error(
+        `--folds: ${runDir}/fold${f}/best holds no checkpoint (trained folds: ${foldDirs.join(', ') || 'none'})`,
+      );
   if (folds.length === 0) throw new Error(`${runDir} has no trained fold (no fold*/best/model.safetensors)`);
   const classes = readCheckpointConfig(join(runDir, `fold${folds[0]}`, 'best')).classes as string[];
 
-  const spec = manifestSpec(config.data, resolve(o.manifest), o.audioDir ? resolve(o.audioDir) : config.data.audioDir);
+  const spec = manifestSpec(
+    config.data,
+    resolve(o.manifest),
+    o.audioDir ? resolve(o.audioDir) : config.data.audioDir,
+  );
   if (o.format) {
     spec.format = o.format;
     if (o.format !== 'csv') spec.csv = undefined;
@@ -74,7 +82,9 @@ export async function evaluateRun(o: EvaluateOptions): Promise<EvaluateResult> {
   let counts: Int32Array | null = null;
   try {
     for (const f of folds) {
-      const { model, config: ck } = loadModel(join(runDir, `fold${f}`, 'best'), { device: config.train.device });
+      const { model, config: ck } = loadModel(join(runDir, `fold${f}`, 'best'), {
+        device: config.train.device,
+      });
       try {
         const p = await predictClips(model, loader!, n, c, {
           activation: ck.activation === 'sigmoid' ? 'sigmoid' : 'softmax',
@@ -85,7 +95,11 @@ export async function evaluateRun(o: EvaluateOptions): Promise<EvaluateResult> {
         for (let i = 0; i < ensemble.length; i++) ensemble[i]! += p.scores[i]! / folds.length;
         if (labelled) {
           const served = Array.from(p.counts.keys()).filter((i) => p.counts[i]! > 0);
-          perFold[`fold${f}`] = computeMetrics(metricNames, selectRows(p.scores, c, served), truthOf(dataset, served));
+          perFold[`fold${f}`] = computeMetrics(
+            metricNames,
+            selectRows(p.scores, c, served),
+            truthOf(dataset, served),
+          );
         }
         log(`fold${f}: scored ${n} clips`);
       } finally {
@@ -96,17 +110,26 @@ export async function evaluateRun(o: EvaluateOptions): Promise<EvaluateResult> {
     await loader?.close();
   }
   const served = Array.from(counts!.keys()).filter((i) => counts![i]! > 0);
-  const metrics = labelled ? computeMetrics(metricNames, selectRows(ensemble, c, served), truthOf(dataset, served)) : null;
+  const metrics = labelled
+    ? computeMetrics(metricNames, selectRows(ensemble, c, served), truthOf(dataset, served))
+    : null;
   const out = resolve(o.out ?? join(runDir, `eval-${basename(o.manifest, extname(o.manifest))}`));
   mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, 'predictions.csv'), scoresCsv(dataset.items.map((it) => it.id), classes, ensemble));
+  writeFileSync(
+    join(out, 'predictions.csv'),
+    scoresCsv(
+      dataset.items.map((it) => it.id),
+      classes,
+      ensemble,
+    ),
+  );
   const record = {
     run: runDir,
     manifest: resolve(o.manifest),
     clips: n,
     scored: served.length,
     folds,
-    ensemble: folds.length > 1 ? 'mean of the fold models\' probabilities' : 'single model',
+    ensemble: folds.length > 1 ? "mean of the fold models' probabilities" : 'single model',
     metrics,
     per_fold: perFold,
   };

@@ -29,14 +29,19 @@ export interface InitResult {
 export function lastLinear(model: AudioModel): string {
   let name: string | null = null;
   for (const [n, m] of model.namedModules()) if (m instanceof Linear) name = n;
-  if (name === null || name === '') throw new Error('init: the model has no Linear layer to use as the head; set init.head');
+  if (name === null || name === '')
+    throw new Error('init: the model has no Linear layer to use as the head; set init.head');
   return name;
 }
 
 const under = (key: string, prefix: string) => key === prefix || key.startsWith(`${prefix}.`);
 
 /** Loads `opts.from` into `model` (see the file comment). `classes` is the new run's class list. */
-export function initFromCheckpoint(model: AudioModel, opts: InitOptions, classes: readonly string[]): InitResult {
+export function initFromCheckpoint(
+  model: AudioModel,
+  opts: InitOptions,
+  classes: readonly string[],
+): InitResult {
   const config = readCheckpointConfig(opts.from);
   const headPrefix = opts.head ?? lastLinear(model);
   const own = new Map<string, number[]>();
@@ -45,11 +50,16 @@ export function initFromCheckpoint(model: AudioModel, opts: InitOptions, classes
   });
   const headKeys = [...own.keys()].filter((k) => under(k, headPrefix));
   if (headKeys.length === 0)
-    throw new Error(`init.head: the model has no parameters under "${headPrefix}" (e.g. ${[...own.keys()].slice(-2).join(', ')})`);
+    throw new Error(
+      `init.head: the model has no parameters under "${headPrefix}" (e.g. ${[...own.keys()].slice(-2).join(', ')})`,
+    );
   const { tensors } = loadSafetensors(join(opts.from, CHECKPOINT_WEIGHTS));
   try {
     const sourceClasses = Array.isArray(config.classes) ? (config.classes as string[]) : null;
-    const sameClasses = sourceClasses !== null && sourceClasses.length === classes.length && sourceClasses.every((c, i) => c === classes[i]);
+    const sameClasses =
+      sourceClasses !== null &&
+      sourceClasses.length === classes.length &&
+      sourceClasses.every((c, i) => c === classes[i]);
     const fits = (k: string) => {
       const t = tensors[k];
       const s = own.get(k);
@@ -61,14 +71,20 @@ export function initFromCheckpoint(model: AudioModel, opts: InitOptions, classes
     for (const k of own.keys()) {
       if (newHead && under(k, headPrefix)) continue;
       if (!tensors[k]) problems.push(`missing "${k}"`);
-      else if (!fits(k)) problems.push(`"${k}" has shape [${tensors[k]!.shape.join(', ')}] there, [${own.get(k)!.join(', ')}] here`);
+      else if (!fits(k))
+        problems.push(
+          `"${k}" has shape [${tensors[k]!.shape.join(', ')}] there, [${own.get(k)!.join(', ')}] here`,
+        );
     }
-    for (const k of Object.keys(tensors)) if (!own.has(k) && !(newHead && under(k, headPrefix))) problems.push(`unexpected "${k}"`);
+    for (const k of Object.keys(tensors))
+      if (!own.has(k) && !(newHead && under(k, headPrefix))) problems.push(`unexpected "${k}"`);
     if (problems.length > 0)
       throw new Error(
         `init.from: ${opts.from} does not fit this model${mode === 'never' ? ' (init.newHead is never)' : ''}:\n  ${problems.slice(0, 20).join('\n  ')}`,
       );
-    const sd = Object.fromEntries(Object.entries(tensors).filter(([k]) => own.has(k) && !(newHead && under(k, headPrefix))));
+    const sd = Object.fromEntries(
+      Object.entries(tensors).filter(([k]) => own.has(k) && !(newHead && under(k, headPrefix))),
+    );
     model.loadStateDict(sd, { strict: false });
     return { headPrefix, newHead, loaded: Object.keys(sd).length, sourceClasses };
   } finally {

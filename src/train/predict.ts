@@ -1,11 +1,12 @@
 // Clip-level predictions from a batch source: every row (a crop or a window) goes through the model in
 // eval mode without gradients, and rows of one clip (same clipIndex) are combined, so a 5 s clip scored
 // as overlapping 2.5 s windows gets one row of probabilities.
+
+import { classIndices, labelIndexLists } from '../data/dataset.js';
 import type { Batch, BatchSource } from '../data/loader.js';
 import type { Dataset } from '../data/types.js';
 import * as E from '../engine/index.js';
 import type { Truth } from '../metrics/index.js';
-import { classIndices, labelIndexLists } from '../data/dataset.js';
 import type { AudioModel } from '../models/types.js';
 import type { TrainLoss } from './loss.js';
 
@@ -54,7 +55,10 @@ export async function predictClips(
         E.tidy(() => {
           const logits = model.call(inputTensor(batch, opts.device)).clipwise;
           if (opts.loss) {
-            const t = E.fromNDArray(batch.targets, opts.device === 'cpu' ? undefined : { device: opts.device });
+            const t = E.fromNDArray(
+              batch.targets,
+              opts.device === 'cpu' ? undefined : { device: opts.device },
+            );
             lossSum += opts.loss(logits, t).item() * batch.ids.length;
           }
           const p = opts.activation === 'softmax' ? logits.softmax(1) : logits.sigmoid();
@@ -63,7 +67,8 @@ export async function predictClips(
       );
       rows += batch.ids.length;
       batch.clipIndex.forEach((clip, r) => {
-        if (clip < 0 || clip >= clips) throw new Error(`predict: batch row ${r} has clipIndex ${clip}, outside 0..${clips - 1}`);
+        if (clip < 0 || clip >= clips)
+          throw new Error(`predict: batch row ${r} has clipIndex ${clip}, outside 0..${clips - 1}`);
         const o = clip * classes;
         const first = counts[clip] === 0;
         for (let c = 0; c < classes; c++) {
@@ -101,6 +106,7 @@ export function truthOf(dataset: Dataset, rows?: ArrayLike<number>): Truth {
 /** Rows of `scores` for the given clip indices, as a dense [rows, classes] array. */
 export function selectRows(scores: Float32Array, classes: number, rows: ArrayLike<number>): Float32Array {
   const out = new Float32Array(rows.length * classes);
-  for (let i = 0; i < rows.length; i++) out.set(scores.subarray(rows[i]! * classes, (rows[i]! + 1) * classes), i * classes);
+  for (let i = 0; i < rows.length; i++)
+    out.set(scores.subarray(rows[i]! * classes, (rows[i]! + 1) * classes), i * classes);
   return out;
 }

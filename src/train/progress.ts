@@ -43,7 +43,11 @@ function fmt(v: number): string {
 }
 
 export function summaryLine(s: EpochSummary): string {
-  const parts = [`${s.label} epoch ${s.epoch}/${s.epochs}`, `lr ${s.lr.toExponential(2)}`, `loss ${fmt(s.trainLoss)}`];
+  const parts = [
+    `${s.label} epoch ${s.epoch}/${s.epochs}`,
+    `lr ${s.lr.toExponential(2)}`,
+    `loss ${fmt(s.trainLoss)}`,
+  ];
   if (s.valLoss !== undefined) parts.push(`val_loss ${fmt(s.valLoss)}`);
   for (const [k, v] of Object.entries(s.metrics)) parts.push(`${k} ${fmt(v)}`);
   parts.push(`${s.seconds.toFixed(1)} s`);
@@ -88,7 +92,11 @@ export function barReporter(stream: NodeJS.WriteStream = process.stderr): Report
     },
     step(done, loss) {
       const secs = (performance.now() - started) / 1000;
-      bar?.update(done, { loss: fmt(loss), rate: secs > 0 ? (done / secs).toFixed(2) : '-', metric: lastMetric });
+      bar?.update(done, {
+        loss: fmt(loss),
+        rate: secs > 0 ? (done / secs).toFixed(2) : '-',
+        metric: lastMetric,
+      });
     },
     validating() {
       bar?.update({ metric: `${lastMetric} (validating)` });

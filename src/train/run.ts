@@ -3,12 +3,20 @@
 // log.jsonl (one line per epoch), oof.csv (out-of-fold clip scores) and metrics.json (mean, std and
 // per-fold value of every metric). Running the same command again continues: finished folds are kept,
 // an interrupted fold resumes from its last checkpoint.
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import YAML from 'yaml';
+import { subset } from '../data/dataset.js';
 import { createLoader, type Loader } from '../data/loader.js';
 import { mixSeed } from '../data/loader-plan.js';
-import { subset } from '../data/dataset.js';
 import type { Dataset } from '../data/types.js';
 import * as E from '../engine/index.js';
 import { formatChannels } from '../features/config.js';
@@ -70,19 +78,26 @@ export interface RunMetrics {
 }
 
 /** The model config with numClasses/inChannels filled in from the data, validated by the registry. */
-export function resolveRunModel(config: ResolvedConfig, classes: readonly string[]): { name: string; config: unknown } {
+export function resolveRunModel(
+  config: ResolvedConfig,
+  classes: readonly string[],
+): { name: string; config: unknown } {
   const name = config.model.name;
   const def = getModelDefinition(name);
   const given = { ...config.model.config };
   // Fill only keys the architecture has (zod defaults show which).
   const defaults = def.configSchema.safeParse({});
-  const keys = defaults.success && defaults.data && typeof defaults.data === 'object' ? Object.keys(defaults.data) : [];
+  const keys =
+    defaults.success && defaults.data && typeof defaults.data === 'object' ? Object.keys(defaults.data) : [];
   if (keys.includes('numClasses')) {
     if (given.numClasses !== undefined && given.numClasses !== classes.length)
-      throw new Error(`model.config.numClasses: the data has ${classes.length} classes, got ${String(given.numClasses)}; leave it out`);
+      throw new Error(
+        `model.config.numClasses: the data has ${classes.length} classes, got ${String(given.numClasses)}; leave it out`,
+      );
     given.numClasses = classes.length;
   }
-  if (keys.includes('inChannels') && given.inChannels === undefined) given.inChannels = formatChannels(config.features.format);
+  if (keys.includes('inChannels') && given.inChannels === undefined)
+    given.inChannels = formatChannels(config.features.format);
   try {
     return { name, config: resolveModelConfig(name, given) };
   } catch (e) {
@@ -129,7 +144,12 @@ export async function foldLoaders(
         seed,
       });
     const valLoader = val
-      ? await createLoader(val, { ...common, batchSize: l.evalBatchSize ?? l.batchSize, training: false, seed })
+      ? await createLoader(val, {
+          ...common,
+          batchSize: l.evalBatchSize ?? l.batchSize,
+          training: false,
+          seed,
+        })
       : null;
     return { train: trainLoader, val: valLoader };
   } catch (e) {
@@ -151,14 +171,20 @@ function prepareOut(out: string, yaml: string, force: boolean): void {
         `${out} already holds a run with a different config (${cfgPath}); use another --out, or --force to replace it`,
       );
     for (const f of RUN_FILES) rmSync(join(out, f), { force: true });
-    for (const d of readdirSync(out)) if (/^fold\d+$/.test(d)) rmSync(join(out, d), { recursive: true, force: true });
+    for (const d of readdirSync(out))
+      if (/^fold\d+$/.test(d)) rmSync(join(out, d), { recursive: true, force: true });
   }
   mkdirSync(out, { recursive: true });
   writeFileSync(cfgPath, yaml);
 }
 
 /** Reads the finished folds' results and writes metrics.json and oof.csv. */
-export function aggregateRun(out: string, data: PreparedData, config: ResolvedConfig, classes: string[]): RunMetrics {
+export function aggregateRun(
+  out: string,
+  data: PreparedData,
+  config: ResolvedConfig,
+  classes: string[],
+): RunMetrics {
   const reports: FoldReport[] = [];
   const oofScores = new Float32Array(data.dataset.items.length * classes.length);
   const covered = new Uint8Array(data.dataset.items.length);
@@ -188,7 +214,9 @@ export function aggregateRun(out: string, data: PreparedData, config: ResolvedCo
   if (rows.length > 0) {
     const ids = rows.map((i) => data.dataset.items[i]!.id);
     const sc = new Float32Array(rows.length * classes.length);
-    rows.forEach((i, r) => sc.set(oofScores.subarray(i * classes.length, (i + 1) * classes.length), r * classes.length));
+    rows.forEach((i, r) => {
+      sc.set(oofScores.subarray(i * classes.length, (i + 1) * classes.length), r * classes.length);
+    });
     writeFileSync(join(out, 'oof.csv'), scoresCsv(ids, classes, sc));
     if (complete) {
       const metricNames = config.train.metrics ?? defaultMetrics(data.dataset.multiLabel);
@@ -259,7 +287,8 @@ export async function runTraining(opts: RunOptions): Promise<RunMetrics> {
         reporter.message(
           `${label}: initialised from ${config.init.from} (${r.loaded} tensors${r.newHead ? `, new head "${r.headPrefix}"` : ''})`,
         );
-        if (config.init.freezeEpochs > 0) freeze = { headPrefix: r.headPrefix, epochs: config.init.freezeEpochs };
+        if (config.init.freezeEpochs > 0)
+          freeze = { headPrefix: r.headPrefix, epochs: config.init.freezeEpochs };
       }
       if (config.train.device !== 'cpu') net.to(config.train.device);
       const result = await trainModel({
@@ -289,16 +318,27 @@ export async function runTraining(opts: RunOptions): Promise<RunMetrics> {
         seed,
         dir,
         resume: true,
-        checkpointInfo: { featureConfig: config.features, crop: config.crop, aggregate: config.train.aggregate, fold: split.fold },
+        checkpointInfo: {
+          featureConfig: config.features,
+          crop: config.crop,
+          aggregate: config.train.aggregate,
+          fold: split.fold,
+        },
         freeze,
         label,
         reporter,
         onEpoch: (record) => {
-          appendFileSync(join(out, 'log.jsonl'), `${JSON.stringify({ fold: split.fold, ...flatten(record) })}\n`);
+          appendFileSync(
+            join(out, 'log.jsonl'),
+            `${JSON.stringify({ fold: split.fold, ...flatten(record) })}\n`,
+          );
           opts.onEpoch?.(split.fold, record);
         },
       });
-      if (skippedVal.size > 0) reporter.message(`${label}: ${skippedVal.size} validation clip(s) could not be loaded and are not scored`);
+      if (skippedVal.size > 0)
+        reporter.message(
+          `${label}: ${skippedVal.size} validation clip(s) could not be loaded and are not scored`,
+        );
       const report: FoldReport = {
         fold: split.fold,
         id: split.id,
@@ -335,10 +375,15 @@ function flatten(r: EpochRecord): Record<string, unknown> {
 /** `accuracy 0.9512 ± 0.0123 (5 folds)` lines. */
 export function runSummaryText(m: RunMetrics): string {
   const lines = Object.entries(m.metrics).map(
-    ([n, s]) => `  ${n.padEnd(10)} ${s.mean.toFixed(4)} ± ${s.std.toFixed(4)}  [${s.per_fold.map((v) => v.toFixed(4)).join(', ')}]`,
+    ([n, s]) =>
+      `  ${n.padEnd(10)} ${s.mean.toFixed(4)} ± ${s.std.toFixed(4)}  [${s.per_fold.map((v) => v.toFixed(4)).join(', ')}]`,
   );
   const head = `${m.folds.length}/${m.planned} fold${m.planned === 1 ? '' : 's'} trained (${m.seconds.toFixed(0)} s of training):`;
-  const oof = m.oof ? `\n  out-of-fold: ${Object.entries(m.oof).map(([n, v]) => `${n} ${v.toFixed(4)}`).join(', ')}` : '';
+  const oof = m.oof
+    ? `\n  out-of-fold: ${Object.entries(m.oof)
+        .map(([n, v]) => `${n} ${v.toFixed(4)}`)
+        .join(', ')}`
+    : '';
   return `${head}\n${lines.join('\n')}${oof}`;
 }
 

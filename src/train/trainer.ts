@@ -39,7 +39,8 @@ export class NonFiniteLossError extends Error {
     readonly badInputs: string[],
     label: string,
   ) {
-    const shown = (xs: string[]) => (xs.length > 20 ? `${xs.slice(0, 20).join(', ')}, ... ${xs.length - 20} more` : xs.join(', '));
+    const shown = (xs: string[]) =>
+      xs.length > 20 ? `${xs.slice(0, 20).join(', ')}, ... ${xs.length - 20} more` : xs.join(', ');
     super(
       `${label}: the loss is ${value} at epoch ${epoch}, step ${step}; ` +
         (badInputs.length > 0
@@ -93,7 +94,7 @@ export interface TrainOptions {
   clipGradNorm?: number | null;
   ema?: { decay: number; warmup: boolean } | null;
   metrics: string[];
-  /** Metric that picks the best epoch; 'val_loss' minimises. */
+  /** Metric that picks the best epoch ('val_loss' minimises); 'last': the last epoch is the best. */
   monitor: string;
   earlyStopping?: { patience: number; minDelta: number } | null;
   aggregate?: 'mean' | 'max';
@@ -128,7 +129,12 @@ export interface TrainResult {
 export function createOptimizer(params: E.Tensor[], o: OptimizerConfig): Optimizer {
   switch (o.name) {
     case 'sgd':
-      return new SGD(params, { lr: o.lr, momentum: o.momentum, nesterov: o.nesterov, weightDecay: o.weightDecay ?? 0 });
+      return new SGD(params, {
+        lr: o.lr,
+        momentum: o.momentum,
+        nesterov: o.nesterov,
+        weightDecay: o.weightDecay ?? 0,
+      });
     case 'adam':
       return new Adam(params, { lr: o.lr, betas: o.betas, eps: o.eps, weightDecay: o.weightDecay ?? 0 });
     case 'adamw':
@@ -183,7 +189,7 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
   const model = o.model;
   const loss: TrainLoss = createLoss(o.loss, o.multiLabel);
   const opt = createOptimizer(model.parameters(), o.optimizer);
-  const minimise = lowerIsBetter(o.monitor);
+  const minimise = lowerIsBetter(o.monitor === 'last' ? (o.metrics[0] ?? 'val_loss') : o.monitor);
   const schedule: LrSchedule = createSchedule(o.schedule, {
     baseLr: o.optimizer.lr,
     stepsPerEpoch: o.train.batchesPerEpoch,
@@ -306,7 +312,14 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
       opt.zeroGrad();
 
       // Validation (of the EMA copy when there is one).
-      const record: EpochRecord = { epoch: epoch + 1, lr, train_loss: n > 0 ? sum / n : Number.NaN, metrics: {}, improved: false, seconds: 0 };
+      const record: EpochRecord = {
+        epoch: epoch + 1,
+        lr,
+        train_loss: n > 0 ? sum / n : Number.NaN,
+        metrics: {},
+        improved: false,
+        seconds: 0,
+      };
       let scores: Float32Array | null = null;
       if (hasVal) {
         reporter.validating();
@@ -318,21 +331,33 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
         });
         scores = p.scores;
         const served = Array.from(p.counts.keys()).filter((i) => p.counts[i]! > 0);
-        record.metrics = computeMetrics(o.metrics, selectRows(p.scores, nClasses, served), truthOf(o.valDataset!, served));
+        record.metrics = computeMetrics(
+          o.metrics,
+          selectRows(p.scores, nClasses, served),
+          truthOf(o.valDataset!, served),
+        );
         if (p.loss !== null) record.val_loss = p.loss;
       }
-      const monitored = o.monitor === 'val_loss' ? record.val_loss : record.metrics[o.monitor];
+      // monitor 'last': no selection on the validation data (it is the test fold in cross-validation);
+      // the last epoch is the model, and plateau schedules follow the first metric.
+      const byLast = o.monitor === 'last';
+      const metricOf = (name: string) => (name === 'val_loss' ? record.val_loss : record.metrics[name]);
+      const monitored = byLast ? undefined : metricOf(o.monitor);
       const minDelta = o.earlyStopping?.minDelta ?? 0;
       if (!hasVal || monitored === undefined) record.improved = true;
       else if (st.bestValue === null) record.improved = Number.isFinite(monitored);
-      else record.improved = minimise ? monitored < st.bestValue - minDelta : monitored > st.bestValue + minDelta;
+      else
+        record.improved = minimise
+          ? monitored < st.bestValue - minDelta
+          : monitored > st.bestValue + minDelta;
       if (record.improved) {
         st.bestValue = monitored ?? null;
         st.bestEpoch = epoch + 1;
         st.badEpochs = 0;
         bestScores = scores;
       } else st.badEpochs++;
-      if (monitored !== undefined) schedule.endEpoch(monitored);
+      const tracked = byLast ? metricOf(o.metrics[0] ?? 'val_loss') : monitored;
+      if (tracked !== undefined) schedule.endEpoch(tracked);
       st.epochsDone = epoch + 1;
       st.schedule = schedule.state();
       st.emaUpdates = ema?.updates ?? 0;
@@ -346,13 +371,19 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
 
       if (dir && lastDir && bestDir) {
         mkdirSync(dir, { recursive: true });
-        const metricsNow = { ...record.metrics, ...(record.val_loss !== undefined ? { val_loss: record.val_loss } : {}) };
+        const metricsNow = {
+          ...record.metrics,
+          ...(record.val_loss !== undefined ? { val_loss: record.val_loss } : {}),
+        };
         if (record.improved) {
           saveCheckpoint(bestDir, evalModel(), info({ epoch: epoch + 1, metrics: metricsNow, ema: !!ema }));
           if (scores) writeFileSync(join(dir, 'oof.csv'), scoresCsv(valIds, o.classes, scores));
         }
         saveCheckpoint(lastDir, evalModel(), info({ epoch: epoch + 1, metrics: metricsNow, ema: !!ema }));
-        if (ema) E.tidy(() => saveSafetensors(join(lastDir, 'training.safetensors'), model.stateDict(), { format: 'pt' }));
+        if (ema)
+          E.tidy(() =>
+            saveSafetensors(join(lastDir, 'training.safetensors'), model.stateDict(), { format: 'pt' }),
+          );
         const bytes = opt.stateBytes();
         writeFileSync(join(lastDir, 'optimizer.bin.tmp'), bytes);
         renameSync(join(lastDir, 'optimizer.bin.tmp'), join(lastDir, 'optimizer.bin'));
@@ -373,7 +404,9 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
       });
       o.onEpoch?.(record);
       if (st.stoppedEarly)
-        reporter.message(`${label}: early stop after epoch ${epoch + 1} (${o.monitor} has not improved for ${st.badEpochs} epochs)`);
+        reporter.message(
+          `${label}: early stop after epoch ${epoch + 1} (${o.monitor} has not improved for ${st.badEpochs} epochs)`,
+        );
     }
   } finally {
     reporter.close();
@@ -381,11 +414,17 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
     if (ema) ema.copy.dispose();
   }
 
-  if (dir && !bestScores && hasVal && existsSync(join(dir, 'oof.csv'))) bestScores = readScoresCsv(join(dir, 'oof.csv'), nClasses);
+  if (dir && !bestScores && hasVal && existsSync(join(dir, 'oof.csv')))
+    bestScores = readScoresCsv(join(dir, 'oof.csv'), nClasses);
   const bestRecord = st.history.find((h) => h.epoch === st.bestEpoch) ?? st.history[st.history.length - 1];
   return {
     bestEpoch: st.bestEpoch,
-    best: bestRecord ? { ...bestRecord.metrics, ...(bestRecord.val_loss !== undefined ? { val_loss: bestRecord.val_loss } : {}) } : {},
+    best: bestRecord
+      ? {
+          ...bestRecord.metrics,
+          ...(bestRecord.val_loss !== undefined ? { val_loss: bestRecord.val_loss } : {}),
+        }
+      : {},
     history: st.history,
     valScores: bestScores,
     stoppedEarly: st.stoppedEarly,
@@ -395,7 +434,10 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
 
 /** Reads the scores of a scoresCsv file back ([rows, classes], in file order). */
 export function readScoresCsv(path: string, classes: number): Float32Array {
-  const lines = readFileSync(path, 'utf8').split('\n').slice(1).filter((l) => l !== '');
+  const lines = readFileSync(path, 'utf8')
+    .split('\n')
+    .slice(1)
+    .filter((l) => l !== '');
   const out = new Float32Array(lines.length * classes);
   lines.forEach((line, i) => {
     const fields = line.split(',');

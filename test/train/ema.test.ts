@@ -26,7 +26,9 @@ describe('weight EMA', () => {
     const w2 = (model.parameters()[0] as E.Tensor).toFloat32Array();
     const e2 = (copy.parameters()[0] as E.Tensor).toFloat32Array();
     // After two updates towards a fixed w: e = w - (w - e0)·d².
-    e2.forEach((v, i) => assert.ok(Math.abs(v - (w2[i]! - (w2[i]! - w0[i]!) * 0.81)) < 1e-6, `${v}`));
+    e2.forEach((v, i) => {
+      assert.ok(Math.abs(v - (w2[i]! - (w2[i]! - w0[i]!) * 0.81)) < 1e-6, `${v}`);
+    });
     const sd = E.tidy(() =>
       Object.fromEntries(Object.entries(copy.stateDict()).map(([k, t]) => [k, t.toFloat64Array()])),
     );

@@ -3,8 +3,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
-import type { Batch, BatchSource } from '../../src/data/loader.js';
 import { Random } from '../../src/core/random.js';
+import * as E from '../../src/engine/index.js';
+
+// One engine thread: on a shared 2-core machine a second OpenMP thread mostly waits, and small models
+// run several times slower with it.
+E.setNumThreads(1);
+
+import type { Batch, BatchSource } from '../../src/data/loader.js';
 
 export const ROOT = new URL('../../', import.meta.url).pathname;
 export const SHARED = new URL('../../../shared/data/', import.meta.url).pathname;
@@ -17,13 +23,17 @@ export function tempDir(prefix = 'audiotag-train-'): string {
 }
 
 /** Runs the CLI from the sources in a child process. */
-export function runCli(args: string[], cwd = ROOT): Promise<{ code: number; stdout: string; stderr: string }> {
+export function runCli(
+  args: string[],
+  cwd = ROOT,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((res) => {
     execFile(
       process.execPath,
       ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args],
       { cwd, env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 64 << 20 },
-      (err, stdout, stderr) => res({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
+      (err, stdout, stderr) =>
+        res({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
     );
   });
 }
@@ -33,7 +43,11 @@ export function runCli(args: string[], cwd = ROOT): Promise<{ code: number; stdo
  * [1, 8, 8] of noise; class 0 adds horizontal stripes, class 1 vertical ones, class 2 nothing (textures a
  * small CNN tells apart at once). Order shuffled per epoch like the real loader.
  */
-export function toySource(n: number, classes: number, opts: { seed?: number; batchSize?: number; poison?: number } = {}) {
+export function toySource(
+  n: number,
+  classes: number,
+  opts: { seed?: number; batchSize?: number; poison?: number } = {},
+) {
   const rng = new Random(opts.seed ?? 0);
   const size = 64;
   const x = new Float32Array(n * size);

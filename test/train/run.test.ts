@@ -26,7 +26,15 @@ const baseConfig = {
     filter: { label: [0, 1], speaker: ['george', 'jackson', 'theo'] },
   },
   folds: { strategy: 'split' },
-  features: { sampleRate: 8000, nFft: 256, hopLength: 128, nMels: 32, duration: 1, durationAlign: 'center', normalize: 'clip' },
+  features: {
+    sampleRate: 8000,
+    nFft: 256,
+    hopLength: 128,
+    nMels: 32,
+    duration: 1,
+    durationAlign: 'center',
+    normalize: 'clip',
+  },
   model: { name: 'small-cnn', config: { channels: [8, 16, 32], convsPerBlock: 1, dropout: 0.1 } },
   augment: { spectrogram: { name: 'SpecTimeMask', p: 0.5, count: 1, maxWidth: 6 } },
   loader: { batchSize: 16, cacheDir, workers: 0 },
@@ -35,7 +43,9 @@ const baseConfig = {
 const straight = join(dir, 'straight');
 const weights = (p: string) => {
   const { tensors } = loadSafetensors(p);
-  const out = Object.fromEntries(Object.entries(tensors).map(([k, t]) => [k, Array.from(t.toFloat64Array())]));
+  const out = Object.fromEntries(
+    Object.entries(tensors).map(([k, t]) => [k, Array.from(t.toFloat64Array())]),
+  );
   E.dispose(tensors);
   return out;
 };
@@ -48,7 +58,15 @@ describe('train, resume, evaluate, fine-tune (FSDD subset)', () => {
     const r = await runCli(['train', '--config', cfg, '--out', straight, '--quiet']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stderr, '', '--quiet prints nothing on stderr');
-    for (const f of ['config.yaml', 'log.jsonl', 'oof.csv', 'metrics.json', 'fold0/best/model.safetensors', 'fold0/best/config.json', 'fold0/last/optimizer.bin'])
+    for (const f of [
+      'config.yaml',
+      'log.jsonl',
+      'oof.csv',
+      'metrics.json',
+      'fold0/best/model.safetensors',
+      'fold0/best/config.json',
+      'fold0/last/optimizer.bin',
+    ])
       assert.ok(existsSync(join(straight, f)), f);
     const m = readJson(join(straight, 'metrics.json')) as RunMetrics;
     assert.equal(m.task, 'single-label');
@@ -57,9 +75,17 @@ describe('train, resume, evaluate, fine-tune (FSDD subset)', () => {
     assert.equal(m.metrics.accuracy!.std, 0);
     assert.ok(m.metrics.accuracy!.mean >= 0.8, `accuracy ${m.metrics.accuracy!.mean} (chance 0.5)`);
     assert.ok(m.oof && m.oof.accuracy === m.metrics.accuracy!.mean);
-    const log = readFileSync(join(straight, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    assert.deepEqual(log.map((l) => l.epoch), [1, 2, 3]);
-    assert.ok(log.every((l) => l.fold === 0 && typeof l.accuracy === 'number' && typeof l.train_loss === 'number'));
+    const log = readFileSync(join(straight, 'log.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      log.map((l) => l.epoch),
+      [1, 2, 3],
+    );
+    assert.ok(
+      log.every((l) => l.fold === 0 && typeof l.accuracy === 'number' && typeof l.train_loss === 'number'),
+    );
     // oof.csv: fname + one score column per class, one row per validation clip (3 speakers × 2 digits × 5).
     const oof = readFileSync(join(straight, 'oof.csv'), 'utf8').trim().split('\n');
     assert.equal(oof[0], 'fname,0,1');
@@ -89,8 +115,14 @@ describe('train, resume, evaluate, fine-tune (FSDD subset)', () => {
     assert.ok(!existsSync(join(out, 'fold0', 'result.json')));
     assert.equal(readJson(join(out, 'fold0', 'last', 'trainer.json')).epochsDone, 2);
     const m = await runTraining({ config, out, quiet: true });
-    assert.deepEqual(weights(join(out, 'fold0/last/model.safetensors')), weights(join(straight, 'fold0/last/model.safetensors')));
-    assert.deepEqual(weights(join(out, 'fold0/best/model.safetensors')), weights(join(straight, 'fold0/best/model.safetensors')));
+    assert.deepEqual(
+      weights(join(out, 'fold0/last/model.safetensors')),
+      weights(join(straight, 'fold0/last/model.safetensors')),
+    );
+    assert.deepEqual(
+      weights(join(out, 'fold0/best/model.safetensors')),
+      weights(join(straight, 'fold0/best/model.safetensors')),
+    );
     const ref = readJson(join(straight, 'metrics.json')) as RunMetrics;
     assert.deepEqual(m.metrics, ref.metrics);
     assert.equal(readFileSync(join(out, 'oof.csv'), 'utf8'), readFileSync(join(straight, 'oof.csv'), 'utf8'));
@@ -108,10 +140,21 @@ describe('train, resume, evaluate, fine-tune (FSDD subset)', () => {
     const manifest = join(dir, 'heldout.csv');
     // Two speakers the run never saw, digits 0 and 1, recordings 0-9.
     const rows = ['fname,label,speaker'];
-    for (const spk of ['nicolas', 'yweweler']) for (const d of [0, 1]) for (let i = 0; i < 10; i++) rows.push(`${d}_${spk}_${i}.wav,${d},${spk}`);
+    for (const spk of ['nicolas', 'yweweler'])
+      for (const d of [0, 1]) for (let i = 0; i < 10; i++) rows.push(`${d}_${spk}_${i}.wav,${d},${spk}`);
     writeFileSync(manifest, `${rows.join('\n')}\n`);
     const out = join(dir, 'eval');
-    const r = await runCli(['evaluate', '--run', straight, '--manifest', manifest, '--audio-dir', join(FSDD, 'audio'), '--out', out]);
+    const r = await runCli([
+      'evaluate',
+      '--run',
+      straight,
+      '--manifest',
+      manifest,
+      '--audio-dir',
+      join(FSDD, 'audio'),
+      '--out',
+      out,
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /40 clips scored by the fold0 model/);
     assert.match(r.stdout, /^accuracy\s+\d\.\d{4}\s+\d\.\d{4}$/m);
@@ -124,7 +167,15 @@ describe('train, resume, evaluate, fine-tune (FSDD subset)', () => {
     assert.equal(preds[1]!.split(',')[0], '0_nicolas_0.wav');
     // A label the run never learnt cannot be scored, and is named.
     writeFileSync(manifest, 'fname,label,speaker\n7_nicolas_0.wav,7,nicolas\n');
-    const bad = await runCli(['evaluate', '--run', straight, '--manifest', manifest, '--audio-dir', join(FSDD, 'audio')]);
+    const bad = await runCli([
+      'evaluate',
+      '--run',
+      straight,
+      '--manifest',
+      manifest,
+      '--audio-dir',
+      join(FSDD, 'audio'),
+    ]);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /7_nicolas_0\.wav \(7\)/);
   });
@@ -151,10 +202,20 @@ describe('train, resume, evaluate, fine-tune (FSDD subset)', () => {
     assert.deepEqual(m.classes, ['2', '3']);
     assert.equal(perEpoch.length, 2);
     for (const k of Object.keys(before)) {
-      if (k.startsWith('classifier.')) assert.notDeepEqual(perEpoch[0]![k], before[k], `${k} is a new, trained head`);
-      else assert.deepEqual(perEpoch[0]![k], before[k], `${k} is frozen in epoch 1 (BatchNorm statistics included)`);
+      if (k.startsWith('classifier.'))
+        assert.notDeepEqual(perEpoch[0]![k], before[k], `${k} is a new, trained head`);
+      else
+        assert.deepEqual(
+          perEpoch[0]![k],
+          before[k],
+          `${k} is frozen in epoch 1 (BatchNorm statistics included)`,
+        );
     }
-    assert.notDeepEqual(perEpoch[1]!['features.0.layers.0.weight'], before['features.0.layers.0.weight'], 'epoch 2 trains the backbone');
+    assert.notDeepEqual(
+      perEpoch[1]!['features.0.layers.0.weight'],
+      before['features.0.layers.0.weight'],
+      'epoch 2 trains the backbone',
+    );
     const cfg = readJson(join(out, 'fold0', 'best', 'config.json'));
     assert.deepEqual(cfg.classes, ['2', '3']);
   });
@@ -181,7 +242,10 @@ describe('train, resume, evaluate, fine-tune (FSDD subset)', () => {
     assert.equal(initFromCheckpoint(c, { from: ck }, ['x', 'y', 'z']).newHead, false);
     const d = createModel('small-cnn', { numClasses: 3, channels: [4, 16] });
     assert.throws(() => initFromCheckpoint(d, { from: ck }, ['x', 'y', 'z']), /does not fit this model/);
-    assert.throws(() => initFromCheckpoint(c, { from: ck, head: 'nothing' }, ['x']), /init\.head: the model has no parameters under "nothing"/);
+    assert.throws(
+      () => initFromCheckpoint(c, { from: ck, head: 'nothing' }, ['x']),
+      /init\.head: the model has no parameters under "nothing"/,
+    );
     for (const m of [a, b, c, d]) m.dispose();
   });
 });

@@ -4,7 +4,9 @@ import { createSchedule } from '../../src/train/schedules.js';
 
 const close = (a: number[], b: number[], tol = 1e-9) => {
   assert.equal(a.length, b.length);
-  a.forEach((v, i) => assert.ok(Math.abs(v - b[i]!) <= tol * Math.max(1, Math.abs(b[i]!)), `step ${i}: ${v} vs ${b[i]}`));
+  a.forEach((v, i) => {
+    assert.ok(Math.abs(v - b[i]!) <= tol * Math.max(1, Math.abs(b[i]!)), `step ${i}: ${v} vs ${b[i]}`);
+  });
 };
 const run = (s: { lrAt(step: number): number }, n: number) => Array.from({ length: n }, (_, i) => s.lrAt(i));
 
@@ -12,15 +14,22 @@ describe('learning-rate schedules', () => {
   test('one-cycle equals torch.optim.lr_scheduler.OneCycleLR (torch 1.13)', () => {
     // OneCycleLR(SGD(lr=0.1), max_lr=0.1, total_steps=20, pct_start=0.3), lr read before each step.
     const torchCos = [
-      0.004, 0.0131671843, 0.0371671843, 0.0668328157, 0.0908328157, 0.1, 0.0987464006, 0.0950484632, 0.0890916178,
-      0.0811745654, 0.0716943002, 0.0611262022, 0.0500002, 0.0388741978, 0.0283060998, 0.0188258346, 0.0109087822,
-      0.0049519368, 0.0012539994, 4e-7,
+      0.004, 0.0131671843, 0.0371671843, 0.0668328157, 0.0908328157, 0.1, 0.0987464006, 0.0950484632,
+      0.0890916178, 0.0811745654, 0.0716943002, 0.0611262022, 0.0500002, 0.0388741978, 0.0283060998,
+      0.0188258346, 0.0109087822, 0.0049519368, 0.0012539994, 4e-7,
     ];
-    close(run(createSchedule({ name: 'one-cycle', pctStart: 0.3 }, { baseLr: 0.1, stepsPerEpoch: 4, epochs: 5 }), 20), torchCos, 1e-8);
+    close(
+      run(
+        createSchedule({ name: 'one-cycle', pctStart: 0.3 }, { baseLr: 0.1, stepsPerEpoch: 4, epochs: 5 }),
+        20,
+      ),
+      torchCos,
+      1e-8,
+    );
     // pct_start=0.25, anneal_strategy='linear', div_factor=10, final_div_factor=100.
     const torchLin = [
-      0.01, 0.0325, 0.055, 0.0775, 0.1, 0.09334, 0.08668, 0.08002, 0.07336, 0.0667, 0.06004, 0.05338, 0.04672, 0.04006,
-      0.0334, 0.02674, 0.02008, 0.01342, 0.00676, 0.0001,
+      0.01, 0.0325, 0.055, 0.0775, 0.1, 0.09334, 0.08668, 0.08002, 0.07336, 0.0667, 0.06004, 0.05338, 0.04672,
+      0.04006, 0.0334, 0.02674, 0.02008, 0.01342, 0.00676, 0.0001,
     ];
     const lin = createSchedule(
       { name: 'one-cycle', pctStart: 0.25, anneal: 'linear', divFactor: 10, finalDivFactor: 100 },
@@ -43,7 +52,10 @@ describe('learning-rate schedules', () => {
     });
     assert.deepEqual(lrs, [1, 1, 1, 1, 0.5, 0.5, 0.5, 0.5, 0.5, 0.25, 0.25, 0.25, 0.25]);
     // Its state survives a save/load (resume).
-    const copy = createSchedule({ name: 'plateau', factor: 0.5, patience: 2, cooldown: 1 }, { baseLr: 1, stepsPerEpoch: 3, epochs: 13 });
+    const copy = createSchedule(
+      { name: 'plateau', factor: 0.5, patience: 2, cooldown: 1 },
+      { baseLr: 1, stepsPerEpoch: 3, epochs: 13 },
+    );
     copy.loadState(JSON.parse(JSON.stringify(s.state())));
     s.endEpoch(0.3);
     copy.endEpoch(0.3);
@@ -72,7 +84,10 @@ describe('learning-rate schedules', () => {
 
   test('bad schedule configs are rejected', () => {
     const ctx = { baseLr: 1, stepsPerEpoch: 10, epochs: 3 };
-    assert.throws(() => createSchedule({ name: 'one-cycle', pctStart: 1.5 } as never, ctx), /pctStart|too big|1/);
+    assert.throws(
+      () => createSchedule({ name: 'one-cycle', pctStart: 1.5 } as never, ctx),
+      /pctStart|too big|1/,
+    );
     assert.throws(() => createSchedule({ name: 'exponential' } as never, ctx), /discriminator|name/i);
   });
 });

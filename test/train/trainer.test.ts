@@ -49,11 +49,20 @@ describe('trainer', () => {
     const r = await trainModel(o);
     o.model.dispose();
     assert.equal(E.liveTensors(), before, 'every tensor the trainer made is freed');
-    assert.ok(live.every((n) => n === live[0]), `live tensors per epoch: ${live.join(', ')}`);
+    assert.ok(
+      live.every((n) => n === live[0]),
+      `live tensors per epoch: ${live.join(', ')}`,
+    );
     assert.equal(r.history.length, 4);
     assert.ok(r.best.accuracy! > 0.9, `accuracy ${r.best.accuracy}`);
     assert.ok(r.history[3]!.train_loss < r.history[0]!.train_loss);
-    for (const f of ['best/model.safetensors', 'best/config.json', 'last/optimizer.bin', 'last/trainer.json', 'oof.csv'])
+    for (const f of [
+      'best/model.safetensors',
+      'best/config.json',
+      'last/optimizer.bin',
+      'last/trainer.json',
+      'oof.csv',
+    ])
       assert.ok(existsSync(join(dir, f)), f);
     const cfg = JSON.parse(readFileSync(join(dir, 'best', 'config.json'), 'utf8'));
     assert.equal(cfg.model, 'small-cnn');
@@ -70,7 +79,10 @@ describe('trainer', () => {
       assert.ok(e instanceof NonFiniteLossError, String(e));
       assert.ok(e.ids.includes('clip17.wav'));
       assert.deepEqual(e.badInputs, ['clip17.wav']);
-      assert.match(e.message, /the loss is NaN at epoch 1, step \d+; these clips gave non-finite inputs: clip17\.wav/);
+      assert.match(
+        e.message,
+        /the loss is NaN at epoch 1, step \d+; these clips gave non-finite inputs: clip17\.wav/,
+      );
       return true;
     });
     o.model.dispose();
@@ -78,20 +90,36 @@ describe('trainer', () => {
 
   test('early stopping ends the run after `patience` epochs without improvement', async () => {
     // A learning rate of ~0 leaves the model where it is: the metric never improves after epoch 1.
-    const o = options({ epochs: 10, optimizer: { ...options().optimizer, lr: 1e-12 }, earlyStopping: { patience: 2, minDelta: 0 } });
+    const o = options({
+      epochs: 10,
+      optimizer: { ...options().optimizer, lr: 1e-12 },
+      earlyStopping: { patience: 2, minDelta: 0 },
+    });
     const r = await trainModel(o);
     o.model.dispose();
     assert.equal(r.stoppedEarly, true);
     assert.equal(r.history.length, 3);
     assert.equal(r.bestEpoch, 1);
+    // monitor 'last' selects nothing: the last epoch is the best, whatever the metric did.
+    const last = options({ epochs: 2, optimizer: { ...options().optimizer, lr: 1e-12 }, monitor: 'last' });
+    const rl = await trainModel(last);
+    last.model.dispose();
+    assert.equal(rl.bestEpoch, 2);
+    assert.ok(rl.history.every((h) => h.improved));
   });
 
   test('with EMA the checkpoint holds the EMA weights; frozen epochs leave the backbone unchanged', async () => {
     const dir = tempDir();
-    const o = options({ dir, epochs: 2, ema: { decay: 0.5, warmup: false }, freeze: { headPrefix: 'classifier', epochs: 1 } });
+    const o = options({
+      dir,
+      epochs: 2,
+      ema: { decay: 0.5, warmup: false },
+      freeze: { headPrefix: 'classifier', epochs: 1 },
+    });
     const w0 = E.tidy(() => o.model.stateDict()['features.0.layers.0.weight']!.toFloat32Array());
     const snapshots: Float32Array[] = [];
-    o.onEpoch = () => snapshots.push(E.tidy(() => o.model.stateDict()['features.0.layers.0.weight']!.toFloat32Array()));
+    o.onEpoch = () =>
+      snapshots.push(E.tidy(() => o.model.stateDict()['features.0.layers.0.weight']!.toFloat32Array()));
     await trainModel(o);
     assert.deepEqual(snapshots[0], w0, 'the backbone is frozen during epoch 1');
     assert.notDeepEqual(snapshots[1], w0, 'and trains in epoch 2');
@@ -106,5 +134,25 @@ describe('trainer', () => {
     E.dispose(saved);
     E.dispose(raw);
     o.model.dispose();
+  });
+
+  test('multi-label data trains with BCE and scores lwlrap over sigmoid outputs', async () => {
+    const src = toySource(48, 3);
+    const ds = { ...src.dataset, multiLabel: true };
+    const o = options({
+      valDataset: ds,
+      multiLabel: true,
+      metrics: ['lwlrap', 'ap_macro'],
+      monitor: 'lwlrap',
+      epochs: 3,
+    });
+    const r = await trainModel(o);
+    o.model.dispose();
+    assert.ok(r.best.lwlrap! > 0.8, `lwlrap ${r.best.lwlrap}`);
+    // Sigmoid scores are not a distribution: rows need not sum to 1.
+    const sums = Array.from({ length: 48 }, (_, i) =>
+      r.valScores!.subarray(i * 3, i * 3 + 3).reduce((a, b) => a + b, 0),
+    );
+    assert.ok(sums.some((x) => Math.abs(x - 1) > 0.05));
   });
 });

@@ -22,17 +22,23 @@ export function register(program: Command): void {
     .command('evaluate')
     .description("score a labelled manifest with a run's fold models (ensemble: mean of their probabilities)")
     .requiredOption('--run <dir>', 'run directory written by audiotag train')
-    .requiredOption('--manifest <file>', 'manifest of the clips to score (read like the run\'s data.manifest)')
+    .requiredOption('--manifest <file>', "manifest of the clips to score (read like the run's data.manifest)")
     .option('--format <name>', `manifest format (${MANIFEST_FORMATS.join(', ')}); default: the run's`)
-    .option('--audio-dir <dir>', "folder of the manifest's files; default: the run's data.audioDir, else guessed")
+    .option(
+      '--audio-dir <dir>',
+      "folder of the manifest's files; default: the run's data.audioDir, else guessed",
+    )
     .option('--folds <list>', 'fold models to use, e.g. 0,2 (default: every trained fold)')
     .option('--out <dir>', 'where metrics.json and predictions.csv go (default <run>/eval-<manifest name>)')
-    .option('--metric <names>', 'comma-separated metrics (default: the run\'s train.metrics)')
+    .option('--metric <names>', "comma-separated metrics (default: the run's train.metrics)")
     .option('--json', 'print metrics.json instead of the table')
     .action(async (flags: EvaluateFlags) => {
       if (flags.format !== undefined && !(MANIFEST_FORMATS as readonly string[]).includes(flags.format))
         throw new UsageError(`--format must be one of ${MANIFEST_FORMATS.join(', ')}, got "${flags.format}"`);
-      const metrics = flags.metric?.split(',').map((m) => m.trim()).filter((m) => m !== '');
+      const metrics = flags.metric
+        ?.split(',')
+        .map((m) => m.trim())
+        .filter((m) => m !== '');
       const r = await evaluateRun({
         run: flags.run,
         manifest: flags.manifest,
@@ -43,11 +49,18 @@ export function register(program: Command): void {
         metrics,
       });
       if (flags.json) {
-        process.stdout.write(`${JSON.stringify({ folds: r.folds, clips: r.clips, metrics: r.metrics, per_fold: r.perFold }, null, 2)}\n`);
+        process.stdout.write(
+          `${JSON.stringify({ folds: r.folds, clips: r.clips, metrics: r.metrics, per_fold: r.perFold }, null, 2)}\n`,
+        );
         return;
       }
-      const what = r.folds.length > 1 ? `ensemble of ${r.folds.length} fold models (mean of their probabilities)` : `fold${r.folds[0]} model`;
+      const what =
+        r.folds.length > 1
+          ? `ensemble of ${r.folds.length} fold models (mean of their probabilities)`
+          : `fold${r.folds[0]} model`;
       process.stdout.write(`${r.clips} clips scored by the ${what}; written to ${r.out}\n`);
-      process.stdout.write(r.metrics ? `${evaluateTable(r)}\n` : 'the manifest has no labels: predictions only\n');
+      process.stdout.write(
+        r.metrics ? `${evaluateTable(r)}\n` : 'the manifest has no labels: predictions only\n',
+      );
     });
 }

@@ -12,4 +12,14 @@ import { register as train } from './train.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [augment, bench, dataset, demo, evaluate, features, info, score, train];
+export const commands: RegisterCommand[] = [
+  augment,
+  bench,
+  dataset,
+  demo,
+  evaluate,
+  features,
+  info,
+  score,
+  train,
+];

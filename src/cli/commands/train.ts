@@ -28,7 +28,10 @@ export function register(program: Command): void {
     .command('train')
     .description('train a model (k-fold or one split) from a YAML config; writes a run directory')
     .option('--config <yaml>', 'training config (configs/*.yaml); paths in it are relative to its folder')
-    .requiredOption('--out <dir>', 'run directory (config.yaml, fold<i>/best|last, log.jsonl, oof.csv, metrics.json)')
+    .requiredOption(
+      '--out <dir>',
+      'run directory (config.yaml, fold<i>/best|last, log.jsonl, oof.csv, metrics.json)',
+    )
     .option('--folds <list>', 'train only these fold indices, e.g. 1,3 (the i of fold<i>)')
     .option('--quiet', 'no progress bar or epoch lines')
     .option('--force', 'replace a run with a different config in --out')
@@ -50,7 +53,13 @@ export function register(program: Command): void {
         if (e instanceof ConfigError) throw new UsageError(e.message);
         throw e;
       }
-      const summary = await runTraining({ config, out: flags.out, folds, quiet: flags.quiet, force: flags.force });
+      const summary = await runTraining({
+        config,
+        out: flags.out,
+        folds,
+        quiet: flags.quiet,
+        force: flags.force,
+      });
       const main = Object.entries(summary.metrics)
         .map(([n, s]) => `${n} ${s.mean.toFixed(4)} ± ${s.std.toFixed(4)}`)
         .join(', ');
