@@ -1,35 +1,18 @@
-// A small in-place radix-2 FFT (iterative Cooley-Tukey) for noise shaping, FFT convolution and the
-// phase vocoder. Twiddles and bit-reversal tables are cached per size because the same sizes recur.
+// Split-array complex FFT and FFT convolution for noise shaping, impulse responses and the phase
+// vocoder, on top of the features' mixed-radix FFT (one FFT implementation in the project).
 // Float64 throughout: the augmentations then round once to Float32.
 
-interface Plan {
-  cos: Float64Array;
-  sin: Float64Array;
-  rev: Uint32Array;
-}
+import { ComplexFFT } from '../features/fft.js';
 
-const plans = new Map<number, Plan>();
+const plans = new Map<number, { fft: ComplexFFT; buf: Float64Array }>();
 
-function plan(n: number): Plan {
+function plan(n: number): { fft: ComplexFFT; buf: Float64Array } {
   let p = plans.get(n);
-  if (p) return p;
-  const half = n >> 1;
-  const cos = new Float64Array(half);
-  const sin = new Float64Array(half);
-  for (let k = 0; k < half; k++) {
-    cos[k] = Math.cos((2 * Math.PI * k) / n);
-    sin[k] = Math.sin((2 * Math.PI * k) / n);
+  if (!p) {
+    if (plans.size > 32) plans.clear();
+    p = { fft: new ComplexFFT(n), buf: new Float64Array(2 * n) };
+    plans.set(n, p);
   }
-  const bits = Math.round(Math.log2(n));
-  const rev = new Uint32Array(n);
-  for (let i = 0; i < n; i++) {
-    let r = 0;
-    for (let b = 0, v = i; b < bits; b++, v >>= 1) r = (r << 1) | (v & 1);
-    rev[i] = r;
-  }
-  p = { cos, sin, rev };
-  if (plans.size > 32) plans.clear();
-  plans.set(n, p);
   return p;
 }
 
@@ -43,48 +26,25 @@ export function nextPow2(n: number): number {
   return p;
 }
 
-/** In-place complex FFT of length 2^k; `inverse` also divides by n. */
+/**
+ * In-place complex DFT of any length (powers of two are fastest); `inverse` computes the inverse
+ * transform, including the division by n, as conj(FFT(conj(x)))/n.
+ */
 export function fft(re: Float64Array, im: Float64Array, inverse = false): void {
   const n = re.length;
   if (im.length !== n) throw new Error(`fft: re has ${n} values but im has ${im.length}`);
-  if (!isPow2(n)) throw new Error(`fft: length must be a power of two, got ${n}`);
-  if (n === 1) return;
-  const { cos, sin, rev } = plan(n);
+  if (n === 0) return;
+  const { fft: f, buf } = plan(n);
+  const s = inverse ? -1 : 1;
   for (let i = 0; i < n; i++) {
-    const j = rev[i]!;
-    if (j > i) {
-      let t = re[i]!;
-      re[i] = re[j]!;
-      re[j] = t;
-      t = im[i]!;
-      im[i] = im[j]!;
-      im[j] = t;
-    }
+    buf[2 * i] = re[i]!;
+    buf[2 * i + 1] = s * im[i]!;
   }
-  const sign = inverse ? 1 : -1;
-  for (let size = 2; size <= n; size <<= 1) {
-    const half = size >> 1;
-    const step = n / size;
-    for (let start = 0; start < n; start += size) {
-      for (let k = 0; k < half; k++) {
-        const wr = cos[k * step]!;
-        const wi = sign * sin[k * step]!;
-        const a = start + k;
-        const b = a + half;
-        const xr = re[b]! * wr - im[b]! * wi;
-        const xi = re[b]! * wi + im[b]! * wr;
-        re[b] = re[a]! - xr;
-        im[b] = im[a]! - xi;
-        re[a] = re[a]! + xr;
-        im[a] = im[a]! + xi;
-      }
-    }
-  }
-  if (inverse) {
-    for (let i = 0; i < n; i++) {
-      re[i] = re[i]! / n;
-      im[i] = im[i]! / n;
-    }
+  f.forward(buf);
+  const scale = inverse ? 1 / n : 1;
+  for (let i = 0; i < n; i++) {
+    re[i] = buf[2 * i]! * scale;
+    im[i] = s * buf[2 * i + 1]! * scale;
   }
 }
 
