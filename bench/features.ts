@@ -1,18 +1,22 @@
 // Feature benchmark: log-mel (mel spectrogram + power_to_db) of a preset over N clips of S seconds,
 // clips per second, against torchaudio's MelSpectrogram + AmplitudeToDB on the same clips and thread
-// count (scripts/bench/features_torchaudio.py through Debian's /usr/bin/python3).
+// count (scripts/bench/features_torchaudio.py through Debian's /usr/bin/python3). Our side runs as
+// plain JS (src/features) and/or through the engine backend (src/features/node/engine.ts: torch.stft
+// and blocked filterbank matmuls in libtorch, dB and the rest in TS).
 //
 //   npx tsx bench/features.ts [--preset fat2019] [--clips 100] [--seconds 5] [--threads 1] [--repeats 3]
-//   bin/audiotag bench features --preset fat2019 --json
+//                             [--backend both|js|engine] [--engine-batch 1]
+//   bin/audiotag bench features --preset fat2019 --backend engine --json
 //
 // Clips: the first N ESC-10 clips (meta.csv order), decoded and resampled to the preset's rate by
 // src/audio (not timed), cropped/padded to S seconds; `--synthetic` uses generated noise+chirps instead.
 // Trimming is left out on both sides (torchaudio has none), so both time the same STFT → mel → dB work.
-// Threads: JS runs in-process for 1, on worker threads for more; torch.set_num_threads(threads).
-// The two sides alternate for `repeats` rounds (JS pass, torchaudio pass, …) after a warm-up, so a
-// machine whose load changes over time affects both alike; the best round of each is reported, by wall
-// clock (clips_per_s) and by process CPU time (clips_per_cpu_s: CPU-seconds of all threads, which a
-// loaded machine distorts much less).
+// Threads: JS runs in-process for 1, on worker threads for more; the engine runs in-process with
+// setNumThreads(threads); torch.set_num_threads(threads) on torchaudio's side.
+// The sides alternate for `repeats` rounds (JS pass, engine pass, torchaudio pass, …) after a warm-up,
+// so a machine whose load changes over time affects all alike; the best round of each is reported, by
+// wall clock (clips_per_s_*) and by process CPU time (clips_per_cpu_s_*: CPU-seconds of all threads,
+// which a loaded machine distorts much less).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -44,7 +48,14 @@ export interface FeaturesBenchOptions {
   synthetic?: boolean;
   /** Skip the torchaudio side (e.g. without Debian's python3-torchaudio). */
   noTorch?: boolean;
+  /** Which of our backends to time: 'both' (default), 'js' or 'engine'. */
+  backend?: BenchBackend;
+  /** Clips per torch.stft call on the engine side (EngineFeatureOptions.batchSize); default 1. */
+  engineBatch?: number;
 }
+
+export type BenchBackend = 'both' | 'js' | 'engine';
+export const BENCH_BACKENDS: readonly BenchBackend[] = ['both', 'js', 'engine'];
 
 export interface FeaturesBenchResult {
   bench: 'features';
@@ -53,22 +64,37 @@ export interface FeaturesBenchResult {
   seconds: number;
   source: string;
   threads: number;
-  /** Best round, wall clock. */
+  /** The backends timed ('both', 'js', 'engine'). */
+  backend: BenchBackend;
+  /** The headline backend of clips_per_s / speedup_vs_torchaudio: the engine when timed, else JS. */
+  primary: 'js' | 'engine';
+  /** Best round, wall clock, of `primary`. */
   clips_per_s: number;
-  /** Best round, clips per CPU-second of the process (all threads). */
+  /** Best round, clips per CPU-second of the process (all threads), of `primary`. */
   clips_per_cpu_s: number;
+  /** Best round per backend (null when not timed). */
+  clips_per_s_js: number | null;
+  clips_per_s_engine: number | null;
+  clips_per_cpu_s_js: number | null;
+  clips_per_cpu_s_engine: number | null;
+  engine_batch: number | null;
+  /** max |dB engine − dB JS| over all clips. */
+  max_db_diff_engine_vs_js: number | null;
   torchaudio_clips_per_s: number | null;
   torchaudio_clips_per_cpu_s: number | null;
   /** torchaudio on the whole batch in one call (not what a per-clip loader does; for reference). */
   torchaudio_batched_clips_per_s: number | null;
   speedup_vs_torchaudio: number | null;
   cpu_speedup_vs_torchaudio: number | null;
+  speedup_js_vs_torchaudio: number | null;
+  speedup_engine_vs_torchaudio: number | null;
   /** Our RealFFT.power on one windowed n_fft frame, and torch.stft per frame (pocketfft), µs. */
   fft_us_per_frame: number;
   torch_stft_us_per_frame: number | null;
-  /** max |dB ours − dB torchaudio (float32)| on the first clip. */
+  /** max |dB ours (primary) − dB torchaudio (float32)| on the first clip. */
   max_db_diff_vs_torchaudio: number | null;
   js_seconds: number[];
+  engine_seconds: number[];
   torchaudio_seconds?: number[];
   load_avg_1m: number;
   torch?: string;
@@ -129,8 +155,42 @@ function cpuSeconds(): number {
   return (u.user + u.system) / 1e6;
 }
 
+interface Runner {
+  first: NDArray;
+  pass: () => Promise<{ wall: number; cpu: number }>;
+  close: () => Promise<void>;
+}
+
+/**
+ * An engine runner: every clip through the engine backend in-process, libtorch's intra-op threads set
+ * to `threads`. Imported here so the JS-only bench works without the native addon.
+ */
+async function engineRunner(
+  clips: Float32Array[],
+  config: FeatureConfig,
+  threads: number,
+  batchSize: number,
+): Promise<Runner & { all: NDArray[] }> {
+  const E = await import('../src/engine/index.js');
+  const { featuresFromSignalsEngine } = await import('../src/features/node/engine.js');
+  const before = E.getNumThreads();
+  E.setNumThreads(threads);
+  const all = featuresFromSignalsEngine(clips, config, { batchSize }); // warm-up: plans, allocator, and kept for the diff
+  return {
+    first: all[0]!,
+    all,
+    pass: async () => {
+      const t = performance.now();
+      const c = cpuSeconds();
+      featuresFromSignalsEngine(clips, config, { batchSize });
+      return { wall: (performance.now() - t) / 1000, cpu: cpuSeconds() - c };
+    },
+    close: async () => E.setNumThreads(before),
+  };
+}
+
 /** A JS runner: `pass()` computes every clip once and returns wall and CPU seconds. */
-async function jsRunner(clips: Float32Array[], config: FeatureConfig, threads: number) {
+async function jsRunner(clips: Float32Array[], config: FeatureConfig, threads: number): Promise<Runner> {
   const sr = config.sampleRate;
   if (threads <= 1) {
     const first = featuresFromSignal(clips[0]!, config); // warm-up: JIT, FFT plan, filterbank
@@ -239,18 +299,25 @@ export async function runFeaturesBench(opts: FeaturesBenchOptions = {}): Promise
   const seconds = opts.seconds ?? 5;
   const threads = opts.threads ?? 1;
   const repeats = opts.repeats ?? 3;
+  const backend = opts.backend ?? 'both';
+  const engineBatch = opts.engineBatch ?? 1;
+  if (!BENCH_BACKENDS.includes(backend))
+    throw new Error(`--backend must be one of ${BENCH_BACKENDS.join(', ')}, got "${backend}"`);
   const config = resolveFeatureConfig({ preset, trim: null, duration: null, format: 'mel', scale: 'db' });
   const clips = await loadClips(n, seconds, config, opts.synthetic ?? false);
-  const js = await jsRunner(clips, config, threads);
+  const js = backend === 'engine' ? null : await jsRunner(clips, config, threads);
+  const engine = backend === 'js' ? null : await engineRunner(clips, config, threads, engineBatch);
   const dir = mkdtempSync(join(tmpdir(), 'audiotag-bench-'));
   const jsRuns: { wall: number; cpu: number }[] = [];
+  const engineRuns: { wall: number; cpu: number }[] = [];
   const torchRuns: { wall: number; cpu: number; batched: number; stft: number }[] = [];
   let torchFirst: NDArray | null = null;
   let torchVersion = '';
   try {
     const input = opts.noTorch ? '' : writeClips(dir, clips);
     for (let r = 0; r < repeats; r++) {
-      jsRuns.push(await js.pass());
+      if (js) jsRuns.push(await js.pass());
+      if (engine) engineRuns.push(await engine.pass());
       if (!opts.noTorch) {
         const t = torchPass(dir, input, n, clips[0]!.length, config, threads);
         torchRuns.push({
@@ -264,10 +331,25 @@ export async function runFeaturesBench(opts: FeaturesBenchOptions = {}): Promise
       }
     }
   } finally {
-    await js.close();
+    await js?.close();
+    await engine?.close();
     rmSync(dir, { recursive: true, force: true });
   }
   const best = (xs: number[]) => Math.min(...xs);
+  const rate = (runs: { wall: number; cpu: number }[], k: 'wall' | 'cpu') =>
+    runs.length > 0 ? n / best(runs.map((r) => r[k])) : null;
+  const primary = engine ? 'engine' : 'js';
+  const primaryFirst = (engine ?? js)!.first;
+  let engineVsJs: number | null = null;
+  if (engine && js) {
+    // Every clip: the engine's features (kept from its warm-up) against the JS path's.
+    engineVsJs = 0;
+    for (let i = 0; i < n; i++) {
+      const a = engine.all[i]!.data;
+      const b = featuresFromSignal(clips[i]!, config).data;
+      for (let j = 0; j < a.length; j++) engineVsJs = Math.max(engineVsJs, Math.abs(a[j]! - b[j]!));
+    }
+  }
   const result: FeaturesBenchResult = {
     bench: 'features',
     preset,
@@ -277,31 +359,46 @@ export async function runFeaturesBench(opts: FeaturesBenchOptions = {}): Promise
       ? 'synthetic chirp + noise'
       : `ESC-10 (first ${n} in meta.csv) resampled to ${config.sampleRate} Hz by src/audio`,
     threads,
-    clips_per_s: n / best(jsRuns.map((r) => r.wall)),
-    clips_per_cpu_s: n / best(jsRuns.map((r) => r.cpu)),
+    backend,
+    primary,
+    clips_per_s: rate(primary === 'engine' ? engineRuns : jsRuns, 'wall')!,
+    clips_per_cpu_s: rate(primary === 'engine' ? engineRuns : jsRuns, 'cpu')!,
+    clips_per_s_js: rate(jsRuns, 'wall'),
+    clips_per_s_engine: rate(engineRuns, 'wall'),
+    clips_per_cpu_s_js: rate(jsRuns, 'cpu'),
+    clips_per_cpu_s_engine: rate(engineRuns, 'cpu'),
+    engine_batch: engine ? engineBatch : null,
+    max_db_diff_engine_vs_js: engineVsJs,
     torchaudio_clips_per_s: null,
     torchaudio_clips_per_cpu_s: null,
     torchaudio_batched_clips_per_s: null,
     speedup_vs_torchaudio: null,
     cpu_speedup_vs_torchaudio: null,
+    speedup_js_vs_torchaudio: null,
+    speedup_engine_vs_torchaudio: null,
     max_db_diff_vs_torchaudio: null,
     fft_us_per_frame: fftMicros(config, clips[0]!),
     torch_stft_us_per_frame: null,
     js_seconds: jsRuns.map((r) => r.wall),
+    engine_seconds: engineRuns.map((r) => r.wall),
     load_avg_1m: loadavg()[0]!,
   };
   if (torchFirst) {
-    result.torchaudio_clips_per_s = n / best(torchRuns.map((r) => r.wall));
+    const ta = n / best(torchRuns.map((r) => r.wall));
+    result.torchaudio_clips_per_s = ta;
     result.torchaudio_clips_per_cpu_s = n / best(torchRuns.map((r) => r.cpu));
     result.torchaudio_batched_clips_per_s = Math.max(...torchRuns.map((r) => r.batched));
     result.torchaudio_seconds = torchRuns.map((r) => r.wall);
-    result.speedup_vs_torchaudio = result.clips_per_s / result.torchaudio_clips_per_s;
+    result.speedup_vs_torchaudio = result.clips_per_s / ta;
     result.cpu_speedup_vs_torchaudio = result.clips_per_cpu_s / result.torchaudio_clips_per_cpu_s;
+    result.speedup_js_vs_torchaudio = result.clips_per_s_js === null ? null : result.clips_per_s_js / ta;
+    result.speedup_engine_vs_torchaudio =
+      result.clips_per_s_engine === null ? null : result.clips_per_s_engine / ta;
     result.torch = torchVersion;
     result.torch_stft_us_per_frame = best(torchRuns.map((r) => r.stft));
     let d = 0;
     for (let i = 0; i < torchFirst.data.length; i++)
-      d = Math.max(d, Math.abs(torchFirst.data[i]! - js.first.data[i]!));
+      d = Math.max(d, Math.abs(torchFirst.data[i]! - primaryFirst.data[i]!));
     result.max_db_diff_vs_torchaudio = d;
   }
   return result;
@@ -317,6 +414,8 @@ async function main(): Promise<void> {
       repeats: { type: 'string', default: '3' },
       synthetic: { type: 'boolean', default: false },
       'no-torch': { type: 'boolean', default: false },
+      backend: { type: 'string', default: 'both' },
+      'engine-batch': { type: 'string', default: '1' },
       json: { type: 'boolean', default: true },
     },
   });
@@ -328,6 +427,8 @@ async function main(): Promise<void> {
     repeats: Number(a.repeats),
     synthetic: a.synthetic,
     noTorch: a['no-torch'],
+    backend: a.backend as BenchBackend,
+    engineBatch: Number(a['engine-batch']),
   });
   process.stdout.write(`${JSON.stringify(r)}\n`);
 }

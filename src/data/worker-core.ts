@@ -221,7 +221,10 @@ export class LoaderCore {
       const clip = task.rows[r]!;
       const rng = task.seeds ? new Random(task.seeds[r]!) : null;
       const x = await this.source(clip, rng);
-      let item: NDArray;
+      const augment = this.specAug && rng ? this.specAug : null;
+      let item: NDArray = x;
+      // Straight into the batch when nothing comes after the crop; through a row otherwise.
+      let direct = false;
       if (crop) {
         const t = x.shape[x.shape.length - 1]!;
         let start: number;
@@ -231,12 +234,16 @@ export class LoaderCore {
         else start = -rng.int(0, crop.frames - t + 1);
         offsets[r] = start;
         const shape = [...x.shape.slice(0, -1), crop.frames];
-        item = { data: new Float32Array((x.data.length / t) * crop.frames), shape };
-        cropInto(x, start, crop.frames, crop.pad, crop.padValue, item.data, 0);
-      } else {
-        item = x;
+        const size = (x.data.length / t) * crop.frames;
+        direct = !augment && inputs !== null && sameShape(shape, rowShape);
+        if (direct) cropInto(x, start, crop.frames, crop.pad, crop.padValue, inputs!, r * rowSize);
+        else {
+          item = { data: new Float32Array(size), shape };
+          cropInto(x, start, crop.frames, crop.pad, crop.padValue, item.data, 0);
+        }
       }
-      if (this.specAug && rng) item = applySpectrogram(this.specAug, item, rng);
+      if (direct) continue;
+      if (augment && rng) item = applySpectrogram(augment, item, rng);
       if (inputs === null) {
         rowShape = [...item.shape];
         rowSize = item.data.length;

@@ -91,55 +91,86 @@ function experimental(x: NDArray, c: FeatureConfig, inDb: boolean): NDArray {
   return y;
 }
 
-/** The format from an already prepared signal (no resampling, trimming or cropping). */
-export function featuresFromSignal(y: ArrayLike<number>, config: FeatureConfig): NDArray {
+/**
+ * What a format is built from: `bands` = W·|X|^power with the mel filterbank (the gammatone one for
+ * gammatone/gtcc), [bands, frames]; `phase` = W_mel·∠X for apd/apx, else null. Split from the rest of
+ * the pipeline so another backend (src/features/node/engine.ts, libtorch) can supply these two and
+ * reuse everything after them.
+ */
+export interface BandSpectra {
+  bands: NDArray;
+  phase: NDArray | null;
+}
+
+/** Whether a format needs the mel phase (apd, apx). */
+export function needsPhase(c: FeatureConfig): boolean {
+  return c.format === 'apd' || c.format === 'apx';
+}
+
+/** Whether a format uses the gammatone filterbank instead of the mel one. */
+export function usesGammatone(c: FeatureConfig): boolean {
+  return c.format === 'gammatone' || c.format === 'gtcc';
+}
+
+/** The gammatoneSpectrogram/gammatoneFilterbank options of a config. */
+export function gammatoneOptionsOf(c: FeatureConfig) {
+  return {
+    ...stftOptionsOf(c),
+    sampleRate: c.sampleRate,
+    nBands: c.nMels,
+    fmin: c.fmin,
+    fmax: c.fmax,
+    power: c.power,
+  };
+}
+
+/** The band spectrogram(s) of a prepared signal, in plain TypeScript. */
+export function bandSpectra(y: ArrayLike<number>, c: FeatureConfig): BandSpectra {
+  if (usesGammatone(c)) return { bands: gammatoneSpectrogram(y, gammatoneOptionsOf(c)), phase: null };
+  if (needsPhase(c)) {
+    const { mel, phase } = melSpectrogramWithPhase(y, melOptionsOf(c));
+    return { bands: mel, phase };
+  }
+  return { bands: melSpectrogram(y, melOptionsOf(c)), phase: null };
+}
+
+/** The format from band spectra (scaling, experimental transforms, format, normalisation). */
+export function featuresFromBands(spectra: BandSpectra, config: FeatureConfig): NDArray {
   const c = config;
   const inDb = c.scale === 'db';
   const scaled = (x: NDArray) => experimental(inDb ? scaleToDb(x, c.power, c) : x, c, inDb);
+  const bands = spectra.bands;
   let out: NDArray;
   switch (c.format) {
     case 'mel':
-      out = scaled(melSpectrogram(y, melOptionsOf(c)));
+    case 'gammatone':
+      out = scaled(bands);
       break;
     case 'mel-delta3':
-      out = melDelta3(scaled(melSpectrogram(y, melOptionsOf(c))), c.deltaWidth);
+      out = melDelta3(scaled(bands), c.deltaWidth);
       break;
     case 'aaa':
-      out = aaa(scaled(melSpectrogram(y, melOptionsOf(c))));
+      out = aaa(scaled(bands));
       break;
     case 'apd':
     case 'apx': {
-      const { mel, phase } = melSpectrogramWithPhase(y, melOptionsOf(c));
-      const a = scaled(mel);
-      out = c.format === 'apd' ? apd(a, phase, c.deltaWidth) : apx(a, phase);
+      if (!spectra.phase) throw new Error(`featuresFromBands: format "${c.format}" needs the mel phase`);
+      const a = scaled(bands);
+      out = c.format === 'apd' ? apd(a, spectra.phase, c.deltaWidth) : apx(a, spectra.phase);
       break;
     }
-    case 'mfcc': {
-      // MFCCs are always taken from the dB mel spectrogram (librosa.feature.mfcc), whatever `scale` says.
-      const db = experimental(scaleToDb(melSpectrogram(y, melOptionsOf(c)), c.power, c), c, true);
-      out = mfcc(db, { nMfcc: c.nMfcc, lifter: c.lifter });
+    case 'mfcc':
+    case 'gtcc': {
+      // MFCCs (and GTCCs) are always taken from the dB spectrogram (librosa.feature.mfcc), whatever `scale` says.
+      const db = experimental(scaleToDb(bands, c.power, c), c, true);
+      out = c.format === 'mfcc' ? mfcc(db, { nMfcc: c.nMfcc, lifter: c.lifter }) : gtcc(db, c.nMfcc);
       break;
     }
     case 'pcen': {
-      const mel = melSpectrogram(y, melOptionsOf(c));
       const k = c.pcen.inputScale;
-      const s = k === 1 ? mel : { data: mel.data.map((v) => v * k), shape: mel.shape };
+      const s = k === 1 ? bands : { data: bands.data.map((v) => v * k), shape: bands.shape };
       const p = pcen(s, { ...c.pcen, sampleRate: c.sampleRate, hopLength: c.hopLength });
       out = experimental(p, c, false);
-      break;
-    }
-    case 'gammatone':
-    case 'gtcc': {
-      const g = gammatoneSpectrogram(y, {
-        ...stftOptionsOf(c),
-        sampleRate: c.sampleRate,
-        nBands: c.nMels,
-        fmin: c.fmin,
-        fmax: c.fmax,
-        power: c.power,
-      });
-      if (c.format === 'gammatone') out = scaled(g);
-      else out = gtcc(experimental(scaleToDb(g, c.power, c), c, true), c.nMfcc);
       break;
     }
   }
@@ -155,6 +186,11 @@ export function featuresFromSignal(y: ArrayLike<number>, config: FeatureConfig):
     case 'dataset':
       return normalizeDataset(out, c.normStats!);
   }
+}
+
+/** The format from an already prepared signal (no resampling, trimming or cropping). */
+export function featuresFromSignal(y: ArrayLike<number>, config: FeatureConfig): NDArray {
+  return featuresFromBands(bandSpectra(y, config), config);
 }
 
 /**

@@ -2,12 +2,18 @@
 // 3-channel formats, normalisation, and the FeatureConfig/preset pipeline. Node-only helpers (disk cache,
 // worker-thread extraction) are in ./node/index.ts.
 export {
+  type BandSpectra,
+  bandSpectra,
   computeFeatures,
+  featuresFromBands,
   featuresFromSignal,
+  gammatoneOptionsOf,
   melOptionsOf,
+  needsPhase,
   prepareSignal,
   scaleToDb,
   stftOptionsOf,
+  usesGammatone,
 } from './compute.js';
 export {
   canonicalConfig,

@@ -129,7 +129,6 @@ export async function foldLoaders(
     workers: l.workers,
     prefetch: l.prefetch,
     crop: config.crop,
-    onSkip: undefined,
   };
   let trainLoader: Loader | null = null;
   try {

@@ -114,13 +114,15 @@ function addFeaturesBench(group: Command): void {
     .option('--preset <name>', 'feature preset', 'fat2019')
     .option('--clips <n>', 'number of ESC-10 clips', '100')
     .option('--seconds <s>', 'clip length', '5')
-    .option('--threads <n>', 'worker threads here, torch.set_num_threads there', '1')
+    .option('--threads <n>', 'worker threads (JS) / engine threads here, torch.set_num_threads there', '1')
     .option('--repeats <n>', 'timed passes per side (the best is reported)', '3')
     .option('--synthetic', 'generated clips instead of ESC-10')
     .option('--no-torch', 'skip the torchaudio side')
+    .option('--backend <name>', 'our side: both, js (src/features) or engine (torch.stft via the addon)', 'both')
     .option('--json', 'print one JSON line')
     .action(
       async (f: {
+        backend: string;
         preset: string;
         clips: string;
         seconds: string;
@@ -136,7 +138,9 @@ function addFeaturesBench(group: Command): void {
         const seconds = Number(f.seconds);
         if (!(seconds > 0)) throw new UsageError(`--seconds must be a number > 0, got "${f.seconds}"`);
         // bench/ is not part of the published package: load it lazily so the CLI works without it.
-        const { runFeaturesBench } = await import('../../../bench/features.js');
+        const { BENCH_BACKENDS, runFeaturesBench } = await import('../../../bench/features.js');
+        if (!(BENCH_BACKENDS as string[]).includes(f.backend))
+          throw new UsageError(`--backend must be one of ${BENCH_BACKENDS.join(', ')}, got "${f.backend}"`);
         const r = await runFeaturesBench({
           preset: f.preset as never,
           clips: int('--clips', f.clips, 1),
@@ -145,14 +149,19 @@ function addFeaturesBench(group: Command): void {
           repeats: int('--repeats', f.repeats, 1),
           synthetic: f.synthetic ?? false,
           noTorch: !f.torch,
+          backend: f.backend as never,
+        });
+        const ours = (['js', 'engine'] as const).flatMap((k) => {
+          const v = k === 'js' ? r.clips_per_s_js : r.clips_per_s_engine;
+          return v === null ? [] : [`${k} ${v.toFixed(1)} clips/s`];
         });
         const torch = r.torchaudio_clips_per_s
-          ? `, torchaudio ${r.torchaudio_clips_per_s.toFixed(1)} clips/s (×${r.speedup_vs_torchaudio!.toFixed(2)})`
+          ? `, torchaudio ${r.torchaudio_clips_per_s.toFixed(1)} clips/s (${r.primary} ×${r.speedup_vs_torchaudio!.toFixed(2)})`
           : '';
         process.stdout.write(
           f.json
             ? `${JSON.stringify(r)}\n`
-            : `features ${r.preset}: ${r.clips_per_s.toFixed(1)} clips/s on ${r.threads} thread(s)${torch}\n`,
+            : `features ${r.preset} on ${r.threads} thread(s): ${ours.join(', ')}${torch}\n`,
         );
       },
     );

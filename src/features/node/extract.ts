@@ -1,7 +1,8 @@
 // Bulk feature extraction on worker threads. Features are CPU-bound pure JS, so N workers give close to
 // N× on N free cores; one clip per message keeps the load balanced, and results come back with their
 // buffers transferred. Small jobs (or workers ≤ 1) run in-process: starting a worker costs more than a
-// few clips.
+// few clips. With the native addon, bulk jobs go through the engine backend instead (./engine.ts:
+// torch.stft and BLAS, in-process, libtorch's threads), which is faster (bench/features.ts).
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
@@ -10,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { loadAudio } from '../../audio/index.js';
 import type { NDArray } from '../../core/ndarray.js';
-import { computeFeatures } from '../compute.js';
+import { computeFeatures, prepareSignal } from '../compute.js';
 import { type FeatureConfig, type FeatureConfigInput, resolveFeatureConfig } from '../config.js';
 import type { WorkerReply, WorkerTask } from './protocol.js';
 
@@ -140,17 +141,115 @@ export class FeatureWorkerPool {
   }
 }
 
+/** Which code computes the spectrograms: see ExtractOptions.backend. */
+export type FeatureBackend = 'auto' | 'engine' | 'js';
+export const FEATURE_BACKENDS: readonly FeatureBackend[] = ['auto', 'engine', 'js'];
+
+/**
+ * 'auto' takes the engine from this many clips: loading libtorch costs ~0.6 s once per process, which
+ * the engine wins back (~5 ms per 5 s clip at 44.1 kHz) only over a few dozen clips.
+ */
+export const AUTO_ENGINE_MIN_CLIPS = 32;
+
 export interface ExtractOptions {
-  /** Worker threads; default: one per core when there are at least 8 clips, else in-process. */
+  /**
+   * Parallelism. JS backend: worker threads; default one per core when there are at least 8 clips, else
+   * in-process. Engine backend: libtorch intra-op threads for the call (restored afterwards); default:
+   * libtorch's current setting (every usable core unless changed).
+   */
   workers?: number;
   /** Called after each clip. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * 'js': the TypeScript code (browser-identical results). 'engine': STFT and filterbank through the
+   * native addon (src/features/node/engine.ts; results agree with 'js' within float32 rounding, see
+   * test/features/engine-backend.test.ts), an error when the addon cannot load. 'auto' (default): the
+   * engine from AUTO_ENGINE_MIN_CLIPS clips up when the addon loads, else 'js', with no error.
+   */
+  backend?: FeatureBackend;
+}
+
+type EngineModule = typeof import('./engine.js');
+let engineLoad: Promise<{ module: EngineModule } | { error: Error }> | null = null;
+
+/** The engine backend, imported once (a missing or broken addon is remembered, not retried). */
+function loadEngine(): Promise<{ module: EngineModule } | { error: Error }> {
+  engineLoad ??= import('./engine.js').then(
+    (module) => ({ module }),
+    (e: unknown) => ({ error: e instanceof Error ? e : new Error(String(e)) }),
+  );
+  return engineLoad;
+}
+
+/**
+ * The backend extractMany/extractSamples use for `clips` clips: 'js' or 'engine' (see
+ * ExtractOptions.backend). Throws only for an explicit 'engine' without a working addon.
+ */
+export async function resolveBackend(backend: FeatureBackend = 'auto', clips = 0): Promise<'engine' | 'js'> {
+  if (!FEATURE_BACKENDS.includes(backend))
+    throw new Error(`extract: backend must be one of ${FEATURE_BACKENDS.join(', ')}, got "${backend}"`);
+  if (backend === 'js' || (backend === 'auto' && clips < AUTO_ENGINE_MIN_CLIPS)) return 'js';
+  const r = await loadEngine();
+  if ('module' in r) return 'engine';
+  if (backend === 'engine')
+    throw new Error(`extract: backend "engine" needs the native addon: ${r.error.message}`);
+  return 'js';
+}
+
+/** Decodes (a few files at a time) and prepares clips, then runs them through the engine in chunks. */
+async function runEngine(
+  engine: EngineModule,
+  tasks: Task[],
+  config: FeatureConfig,
+  opts: ExtractOptions,
+  tick: () => void,
+): Promise<NDArray[]> {
+  // Chunks bound the memory of decoded clips; equal-length clips within a chunk share stft calls.
+  const CHUNK = 32;
+  const DECODERS = 4;
+  const out: NDArray[] = [];
+  for (let s = 0; s < tasks.length; s += CHUNK) {
+    const part = tasks.slice(s, s + CHUNK);
+    const prepared = new Array<Float32Array>(part.length);
+    let next = 0;
+    const lane = async () => {
+      while (next < part.length) {
+        const i = next++;
+        const t = part[i]!;
+        if (t.kind === 'samples') {
+          prepared[i] = prepareSignal(t.samples, t.sampleRate, config);
+          continue;
+        }
+        try {
+          const audio = await loadAudio(t.path, { mono: true, ...t.load });
+          prepared[i] = prepareSignal(audio.channels[0]!, audio.sampleRate, config);
+        } catch (e) {
+          throw new Error(`${t.path}: ${e instanceof Error ? e.message : String(e)}`);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(DECODERS, part.length) }, lane));
+    const labels = part.map((t) => (t.kind === 'path' ? t.path : ''));
+    const feats = engine.featuresFromSignalsEngine(prepared, config, {
+      threads: opts.workers,
+      labels: labels.some((l) => l !== '') ? labels : undefined,
+    });
+    for (const f of feats) {
+      out.push(f);
+      tick();
+    }
+  }
+  return out;
 }
 
 async function runAll(tasks: Task[], config: FeatureConfig, opts: ExtractOptions): Promise<NDArray[]> {
-  const workers = opts.workers ?? (tasks.length >= 8 ? Math.min(availableParallelism(), tasks.length) : 1);
   let done = 0;
   const tick = () => opts.onProgress?.(++done, tasks.length);
+  if ((await resolveBackend(opts.backend, tasks.length)) === 'engine') {
+    const r = await loadEngine();
+    if ('module' in r) return runEngine(r.module, tasks, config, opts, tick);
+  }
+  const workers = opts.workers ?? (tasks.length >= 8 ? Math.min(availableParallelism(), tasks.length) : 1);
   if (workers <= 1) {
     const out: NDArray[] = [];
     for (const t of tasks) {

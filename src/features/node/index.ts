@@ -1,3 +1,13 @@
-// Node-only feature helpers: the on-disk cache and worker-thread bulk extraction.
+// Node-only feature helpers: the on-disk cache and bulk extraction (worker threads or the engine).
+// The engine backend itself (./engine.ts) is not re-exported: importing it loads the native addon.
 export { configHash, FeatureCache, hashFile } from './cache.js';
-export { type ExtractOptions, extractMany, extractSamples, FeatureWorkerPool } from './extract.js';
+export {
+  AUTO_ENGINE_MIN_CLIPS,
+  type ExtractOptions,
+  extractMany,
+  extractSamples,
+  FEATURE_BACKENDS,
+  type FeatureBackend,
+  FeatureWorkerPool,
+  resolveBackend,
+} from './extract.js';
