@@ -89,7 +89,10 @@ export function benchModel(opts: ModelBenchOptions): ModelBenchResult {
   const config = resolveModelConfig(o.model, { numClasses: o.classes }) as Record<string, unknown>;
   const spec = getModelDefinition(o.model).input(config);
   const shape = [o.batch, ...spec.exampleShape];
-  for (let i = Math.max(1, shape.length - 2); i < shape.length; i++) shape[i] = o.size;
+  // `size` sets the spectrogram's two spatial dims ([B, C, M, T]); a waveform model's [B, 1, S] keeps
+  // its channel dim and takes size as the sample count.
+  const spatialFrom = shape.length >= 4 ? shape.length - 2 : shape.length - 1;
+  for (let i = spatialFrom; i < shape.length; i++) shape[i] = o.size;
   const model = createModel(o.model, config);
   if (o.device !== 'cpu') model.to(o.device);
   const x = E.randn(shape, { device: o.device });

@@ -7,18 +7,14 @@ import {
   readCheckpointConfig,
   saveCheckpoint,
 } from '../nn/checkpoint.js';
-import { createModel, modelOrigin, registerModel } from './registry.js';
+import { createModel, modelOrigin } from './registry.js';
 import type { AudioModel } from './types.js';
-import { zooDefinitions } from './zoo.js';
 
 export * from './cnn_model_1.js';
 export * from './registry.js';
 export * from './small_cnn.js';
 export * from './types.js';
 export * from './zoo.js';
-
-// vgg16-bn, resnet18/34, conv1d-raw, mfcc-cnn, crnn, mobilenet-v2, efficientnet-b0, spec-transformer, sed.
-for (const def of zooDefinitions) registerModel(def);
 
 /** Saves a registry model with its name and config, so `loadModel` can rebuild it. */
 export function saveModel(dir: string, model: AudioModel, info: CheckpointInfo = {}) {

@@ -5,12 +5,15 @@ import type { z } from 'zod';
 import { cnnModel1Definition } from './cnn_model_1.js';
 import { smallCnnDefinition } from './small_cnn.js';
 import type { AudioModel, InputSpec, ModelDefinition } from './types.js';
+import { zooDefinitions } from './zoo.js';
 
 // The built-in architectures. Each model file exports its definition; listing them here (rather than
 // registering from each file as a side effect) means importing the registry is enough to find them.
 const BUILTIN: ModelDefinition[] = [
   cnnModel1Definition as unknown as ModelDefinition,
   smallCnnDefinition as unknown as ModelDefinition,
+  // vgg16-bn, resnet18/34, conv1d-raw, mfcc-cnn, crnn, mobilenet-v2, efficientnet-b0, spec-transformer, sed.
+  ...zooDefinitions,
 ];
 
 export interface ModelInfo {
