@@ -175,7 +175,8 @@ async function engineRunner(
   const { featuresFromSignalsEngine } = await import('../src/features/node/engine.js');
   const before = E.getNumThreads();
   E.setNumThreads(threads);
-  const all = featuresFromSignalsEngine(clips, config, { batchSize }); // warm-up: plans, allocator, and kept for the diff
+  // Warm-up (plans, allocator); the results are kept for the engine-vs-JS difference.
+  const all = featuresFromSignalsEngine(clips, config, { batchSize });
   return {
     first: all[0]!,
     all,

@@ -24,7 +24,8 @@ import { PRESET_NAMES, type PresetName, resolveFeatureConfig } from '../src/feat
 import { createModel } from '../src/models/index.js';
 import { crossEntropy } from '../src/nn/losses.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
+// The repository root, from bench/loader.ts or from its compiled copy dist/bench/loader.js.
+const ROOT = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '..' : '../..', import.meta.url));
 
 export interface LoaderBenchOptions {
   /** Manifest (any format loadManifest reads); default ../shared/data/esc10/meta.csv. */
@@ -80,8 +81,16 @@ export interface LoaderBenchResult {
   loader_fed_cpu_ms: number[];
   in_memory_cpu_ms: number[];
   cpu_overhead_pct: number;
-  /** The loader alone (nobody training): ms per batch while collecting the in-memory batches. */
+  /** The loader alone (nobody training): wall and process CPU ms per batch while collecting the
+   * in-memory batches. */
   loader_only_ms_per_batch: number;
+  loader_cpu_ms_per_batch: number;
+  /** Process CPU ms per engine step (in-memory pass). */
+  engine_cpu_ms_per_step: number;
+  /** loader CPU per batch ÷ engine CPU per step, %: what the loader would take from the engine on a
+   * machine with no spare core (every CPU-ms it uses is one the engine does not get). Robust to load
+   * from other processes, unlike wall time. */
+  loader_cpu_share_pct: number;
   /** Mean time per step the training loop waited for the loader's next batch. */
   wait_ms_per_step: number;
   load_avg_1m: number;
@@ -160,6 +169,7 @@ export async function runLoaderBench(opts: LoaderBenchOptions = {}): Promise<Loa
   const fedCpu: number[] = [];
   const memCpu: number[] = [];
   const buildMs: number[] = [];
+  const buildCpu: number[] = [];
   let waitMs = 0;
   const cpu = () => {
     const u = process.cpuUsage();
@@ -168,9 +178,11 @@ export async function runLoaderBench(opts: LoaderBenchOptions = {}): Promise<Loa
   try {
     const inMemory = async (epoch: number) => {
       const batches: Batch[] = [];
+      const cb = cpu();
       const tb = performance.now();
       for await (const b of loader.epoch(epoch)) batches.push(b);
       buildMs.push((performance.now() - tb) / batches.length);
+      buildCpu.push((cpu() - cb) / batches.length);
       const c0 = cpu();
       const t0 = performance.now();
       for (const b of batches) {
@@ -243,6 +255,9 @@ export async function runLoaderBench(opts: LoaderBenchOptions = {}): Promise<Loa
     in_memory_cpu_ms: memCpu.map((x) => round(x)),
     cpu_overhead_pct: round(((median(fedCpu) - median(memCpu)) / median(memCpu)) * 100, 2),
     loader_only_ms_per_batch: round(median(buildMs)),
+    loader_cpu_ms_per_batch: round(median(buildCpu)),
+    engine_cpu_ms_per_step: round(median(memCpu) / nSteps),
+    loader_cpu_share_pct: round((median(buildCpu) / (median(memCpu) / nSteps)) * 100, 2),
     wait_ms_per_step: round(waitMs / (rounds * nSteps)),
     load_avg_1m: round(loadavg()[0]!, 2),
   };

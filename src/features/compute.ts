@@ -161,7 +161,7 @@ export function featuresFromBands(spectra: BandSpectra, config: FeatureConfig): 
     }
     case 'mfcc':
     case 'gtcc': {
-      // MFCCs (and GTCCs) are always taken from the dB spectrogram (librosa.feature.mfcc), whatever `scale` says.
+      // MFCCs (and GTCCs) always come from the dB spectrogram (librosa.feature.mfcc), whatever `scale` says.
       const db = experimental(scaleToDb(bands, c.power, c), c, true);
       out = c.format === 'mfcc' ? mfcc(db, { nMfcc: c.nMfcc, lifter: c.lifter }) : gtcc(db, c.nMfcc);
       break;

@@ -55,8 +55,8 @@ class SmallBlock extends Module {
       steps.push((t) => (mods[i] as Conv2d).call(t));
       steps.push((t) => (mods[i + 1] as BatchNorm2d).call(t).relu());
     }
-    // Pooling keeps odd sizes (e.g. 63 frames) from losing their last row/column to floor division only
-    // when at least 2 remain; a 1-wide axis is left as it is.
+    // A 1-wide axis is not pooled (a 2-wide kernel would not fit), so short or narrow inputs still run;
+    // odd sizes lose their last row or column, as PyTorch's floor mode does.
     steps.push((t) => {
       const kh = t.shape[2]! >= 2 ? 2 : 1;
       const kw = t.shape[3]! >= 2 ? 2 : 1;

@@ -18,8 +18,22 @@ import {
   resolveFeatureConfig,
   scaleToDb,
 } from '../../src/features/index.js';
-import { AUTO_ENGINE_MIN_CLIPS, extractMany, extractSamples, resolveBackend } from '../../src/features/node/index.js';
-import { FIXTURES, loadNpy, loadPcm, maxAbs, relPerElement, relToMax, SHARED, testSignal } from './helpers.js';
+import {
+  AUTO_ENGINE_MIN_CLIPS,
+  extractMany,
+  extractSamples,
+  resolveBackend,
+} from '../../src/features/node/index.js';
+import {
+  FIXTURES,
+  loadNpy,
+  loadPcm,
+  maxAbs,
+  relPerElement,
+  relToMax,
+  SHARED,
+  testSignal,
+} from './helpers.js';
 
 // Skipped (with the reason) where the native addon is not built; the fallback test below runs anyway.
 const engine = await import('../../src/features/node/engine.js').catch((e: Error) => e);
@@ -88,7 +102,11 @@ describe('engine backend', { skip }, () => {
       const js = computeFeatures(x, config.sampleRate, c.config as never);
       const isPcen = config.format === 'pcen';
       const expected =
-        config.format === 'mel' ? (config.scale === 'db' ? loadNpy(c.db) : refMel) : loadNpy(c.outputs.format!);
+        config.format === 'mel'
+          ? config.scale === 'db'
+            ? loadNpy(c.db)
+            : refMel
+          : loadNpy(c.outputs.format!);
       const outErr = isPcen ? relToMax(out, expected, 'pcen') : maxAbs(out, expected, 'output');
       const outVsJs = isPcen ? relToMax(out, js, 'pcen vs JS') : maxAbs(out, js, 'output vs JS');
       const tol = isPcen ? MEL_TOL : DB_TOL;
@@ -126,7 +144,13 @@ describe('engine backend', { skip }, () => {
       assert.ok(maxAbs(b, one[i]!) < 1e-3, `clip ${i}`);
     });
     assert.throws(
-      () => eng!.computeFeaturesEngineBatch([testSignal(100, 16000)], 16000, { preset: 'speech', duration: null, center: false }, { labels: ['tiny.wav'] }),
+      () =>
+        eng!.computeFeaturesEngineBatch(
+          [testSignal(100, 16000)],
+          16000,
+          { preset: 'speech', duration: null, center: false },
+          { labels: ['tiny.wav'] },
+        ),
       /tiny\.wav: stft: nFft=512 is too large/,
     );
   });
@@ -171,7 +195,10 @@ describe('engine backend', { skip }, () => {
     a.forEach((f, i) => {
       assert.ok(maxAbs(f, b[i]!) < DB_TOL, files[i]);
     });
-    await assert.rejects(extractMany([...files, join(FSDD, 'missing.wav')], 'speech', { backend: 'engine' }), /missing\.wav/);
+    await assert.rejects(
+      extractMany([...files, join(FSDD, 'missing.wav')], 'speech', { backend: 'engine' }),
+      /missing\.wav/,
+    );
   });
 });
 
@@ -182,8 +209,10 @@ test('without the native addon, auto falls back to JS with no error; engine says
   const script = `
     import { extractSamples, resolveBackend, AUTO_ENGINE_MIN_CLIPS } from ${JSON.stringify(node)};
     import { computeFeatures } from ${JSON.stringify(features)};
-    const clips = Array.from({ length: AUTO_ENGINE_MIN_CLIPS }, (_, i) =>
-      ({ samples: Float32Array.from({ length: 4000 }, (_, j) => Math.sin(j * (0.01 + i * 0.001))), sampleRate: 16000 }));
+    const clips = Array.from({ length: AUTO_ENGINE_MIN_CLIPS }, (_, i) => ({
+      samples: Float32Array.from({ length: 4000 }, (_, j) => Math.sin(j * (0.01 + i * 0.001))),
+      sampleRate: 16000,
+    }));
     const backend = await resolveBackend('auto', clips.length);
     const out = await extractSamples(clips, 'speech', { workers: 1 });
     const direct = computeFeatures(clips[3].samples, 16000, 'speech');

@@ -118,7 +118,11 @@ function addFeaturesBench(group: Command): void {
     .option('--repeats <n>', 'timed passes per side (the best is reported)', '3')
     .option('--synthetic', 'generated clips instead of ESC-10')
     .option('--no-torch', 'skip the torchaudio side')
-    .option('--backend <name>', 'our side: both, js (src/features) or engine (torch.stft via the addon)', 'both')
+    .option(
+      '--backend <name>',
+      'our side: both, js (src/features) or engine (torch.stft via the addon)',
+      'both',
+    )
     .option('--json', 'print one JSON line')
     .action(
       async (f: {

@@ -154,7 +154,7 @@ export class FeatureCache {
     return (await this.getOrComputeMany([path], { workers: 1 }))[0]!;
   }
 
-  /** Cached features of many files, in order; misses are computed with extractMany (workers) and stored. */
+  /** Cached features of many files, in order; misses are computed by extractMany (opts) and stored. */
   async getOrComputeMany(paths: readonly string[], opts: ExtractOptions = {}): Promise<NDArray[]> {
     const out = await mapLimit(paths, 32, (p) => this.get(p));
     const missing = paths.filter((_, i) => out[i] === null);

@@ -7,8 +7,8 @@
 // Node-only: importing this file loads the native addon (it throws when the addon is missing; extract.ts
 // imports it lazily and falls back to JS).
 import type { NDArray } from '../../core/ndarray.js';
-import * as E from '../../engine/index.js';
 import * as F from '../../engine/functional.js';
+import * as E from '../../engine/index.js';
 import {
   type BandSpectra,
   bandSpectra,
@@ -63,7 +63,7 @@ interface Block {
   m1: number;
   /** Weights [k1 − k0, m1 − m0] (transposed: frames × bins · bins × rows). */
   w: E.Tensor;
-  /** The same with every bin row doubled, for the interleaved (re², im²) layout: [2(k1 − k0), m1 − m0]. */
+  /** w with every bin row doubled, for the interleaved (re², im²) layout: [2(k1 − k0), m1 − m0]. */
   w2: E.Tensor | null;
 }
 

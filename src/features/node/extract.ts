@@ -154,8 +154,9 @@ export const AUTO_ENGINE_MIN_CLIPS = 32;
 export interface ExtractOptions {
   /**
    * Parallelism. JS backend: worker threads; default one per core when there are at least 8 clips, else
-   * in-process. Engine backend: libtorch intra-op threads for the call (restored afterwards); default:
-   * libtorch's current setting (every usable core unless changed).
+   * in-process. Engine backend: libtorch intra-op threads for the call (restored afterwards); default 1:
+   * on a shared, oversubscribed machine libgomp's spin-waiting makes 2 threads 3× slower than 1
+   * (bench/README.md), and one engine thread already outruns JS on every core there.
    */
   workers?: number;
   /** Called after each clip. */
@@ -231,7 +232,7 @@ async function runEngine(
     await Promise.all(Array.from({ length: Math.min(DECODERS, part.length) }, lane));
     const labels = part.map((t) => (t.kind === 'path' ? t.path : ''));
     const feats = engine.featuresFromSignalsEngine(prepared, config, {
-      threads: opts.workers,
+      threads: opts.workers ?? 1,
       labels: labels.some((l) => l !== '') ? labels : undefined,
     });
     for (const f of feats) {
