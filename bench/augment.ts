@@ -22,8 +22,9 @@ import { loadAugmentationConfig } from '../src/augment/node/index.js';
 import type { NDArray } from '../src/core/ndarray.js';
 import { Random } from '../src/core/random.js';
 import { computeFeatures, normalizeClip } from '../src/features/index.js';
+import { REPO_ROOT } from './root.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const ROOT = REPO_ROOT;
 
 export interface AugmentBenchOptions {
   /** Pipeline file; default configs/augment/fat2019-8th.yaml. */

@@ -35,8 +35,9 @@ import {
 import { FeatureWorkerPool } from '../src/features/node/extract.js';
 import { decodeNpyFloat32 } from '../src/features/npy.js';
 import { stftPlan } from '../src/features/stft.js';
+import { REPO_ROOT } from './root.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const ROOT = REPO_ROOT;
 const ESC10 = join(ROOT, '..', 'shared', 'data', 'esc10');
 
 export interface FeaturesBenchOptions {

@@ -23,9 +23,10 @@ import { Adam } from '../src/engine/optim.js';
 import { PRESET_NAMES, type PresetName, resolveFeatureConfig } from '../src/features/config.js';
 import { createModel } from '../src/models/index.js';
 import { crossEntropy } from '../src/nn/losses.js';
+import { REPO_ROOT } from './root.js';
 
 // The repository root, from bench/loader.ts or from its compiled copy dist/bench/loader.js.
-const ROOT = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '..' : '../..', import.meta.url));
+const ROOT = REPO_ROOT;
 
 export interface LoaderBenchOptions {
   /** Manifest (any format loadManifest reads); default ../shared/data/esc10/meta.csv. */
