@@ -61,6 +61,8 @@ export interface FoldReport {
   stopped_early: boolean;
   seconds: number;
   metrics: Record<string, number>;
+  /** The groups (speakers, source recordings) of the validation items, when there are at most 10. */
+  val_groups?: string[];
 }
 
 export interface RunMetrics {
@@ -349,7 +351,11 @@ export async function runTraining(opts: RunOptions): Promise<RunMetrics> {
         seconds: result.history.reduce((a, h) => a + h.seconds, 0),
         metrics: result.best,
       };
+      const groups = [...new Set(valSet.items.map((it) => it.group).filter((g): g is string => !!g))];
+      if (groups.length > 0 && groups.length <= 10) report.val_groups = groups.sort();
       writeFileSync(join(dir, 'result.json'), `${JSON.stringify(report, null, 2)}\n`);
+      // metrics.json and oof.csv after every fold, so a long run shows what it has so far.
+      aggregateRun(out, data, config, classes);
       reporter.message(
         `${label}: best epoch ${result.bestEpoch}: ${Object.entries(result.best)
           .map(([n, v]) => `${n} ${v.toFixed(4)}`)

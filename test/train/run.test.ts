@@ -75,6 +75,7 @@ describe('train, resume, evaluate, fine-tune (FSDD subset)', () => {
     assert.equal(m.metrics.accuracy!.std, 0);
     assert.ok(m.metrics.accuracy!.mean >= 0.8, `accuracy ${m.metrics.accuracy!.mean} (chance 0.5)`);
     assert.ok(m.oof && m.oof.accuracy === m.metrics.accuracy!.mean);
+    assert.deepEqual(m.folds[0]!.val_groups, ['george', 'jackson', 'theo']);
     const log = readFileSync(join(straight, 'log.jsonl'), 'utf8')
       .trim()
       .split('\n')
