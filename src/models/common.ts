@@ -8,6 +8,7 @@ import * as E from '../engine/index.js';
 import { constant_, kaimingNormal_, normal_, xavierUniform_ } from '../nn/init.js';
 import { Conv1d, Conv2d, Linear } from '../nn/linear.js';
 import type { AnyModule } from '../nn/module.js';
+import type { ModelOutput } from './types.js';
 
 export const numClassesField = (def: number) => z.number().int().positive().default(def);
 /** 1 for a spectrogram, 3 for a spectrogram with its deltas (or repeated), anything else allowed. */
@@ -40,6 +41,26 @@ export function globalPool2d(x: Tensor, kind: GlobalPool): Tensor {
     if (kind === 'max') return F.adaptiveMaxPool2d(x, 1).flatten(1);
     return E.cat([F.adaptiveAvgPool2d(x, 1).flatten(1), F.adaptiveMaxPool2d(x, 1).flatten(1)], 1);
   });
+}
+
+/**
+ * Forward of an image-style classifier: check a [B, C, H, W] input, run the backbone, average-pool
+ * globally and apply the head (MobileNetV2, EfficientNet-B0).
+ */
+export function pooledImageForward(
+  model: string,
+  inChannels: number,
+  features: { call(x: Tensor): Tensor },
+  classifier: { call(x: Tensor): Tensor },
+  x: Tensor,
+): ModelOutput {
+  checkInput(model, x, {
+    ndim: 4,
+    channels: inChannels,
+    minSizes: [1, 1],
+    layout: `[B, ${inChannels}, H, W]`,
+  });
+  return E.tidy(() => ({ clipwise: classifier.call(globalPool2d(features.call(x), 'avg')) }));
 }
 
 export const pooledWidth = (channels: number, kind: GlobalPool) => (kind === 'avgmax' ? 2 : 1) * channels;

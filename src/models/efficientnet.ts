@@ -8,20 +8,18 @@
 
 import { z } from 'zod';
 import type { Tensor } from '../engine/index.js';
-import * as E from '../engine/index.js';
 import { ConvBNAct, InvertedResidual } from '../nn/blocks.js';
 import { Sequential } from '../nn/container.js';
 import { Linear } from '../nn/linear.js';
 import { Module } from '../nn/module.js';
 import { Dropout } from '../nn/pooling.js';
 import {
-  checkInput,
-  globalPool2d,
   inChannelsField,
   initConvNet,
   makeDivisible,
   multiplier,
   numClassesField,
+  pooledImageForward,
   probability,
 } from './common.js';
 import { defineModel, type InputSpec, type ModelOutput } from './types.js';
@@ -96,14 +94,7 @@ export class EfficientNet extends Module<[Tensor], ModelOutput> {
   }
 
   forward(x: Tensor): ModelOutput {
-    const c = this.config;
-    checkInput('efficientnet-b0', x, {
-      ndim: 4,
-      channels: c.inChannels,
-      minSizes: [1, 1],
-      layout: `[B, ${c.inChannels}, H, W]`,
-    });
-    return E.tidy(() => ({ clipwise: this.classifier.call(globalPool2d(this.features.call(x), 'avg')) }));
+    return pooledImageForward('efficientnet-b0', this.config.inChannels, this.features, this.classifier, x);
   }
 }
 

@@ -6,20 +6,18 @@
 
 import { z } from 'zod';
 import type { Tensor } from '../engine/index.js';
-import * as E from '../engine/index.js';
 import { ConvBNAct, InvertedResidual } from '../nn/blocks.js';
 import { Sequential } from '../nn/container.js';
 import { Linear } from '../nn/linear.js';
 import { Module } from '../nn/module.js';
 import { Dropout } from '../nn/pooling.js';
 import {
-  checkInput,
-  globalPool2d,
   inChannelsField,
   initConvNet,
   makeDivisible,
   multiplier,
   numClassesField,
+  pooledImageForward,
   probability,
 } from './common.js';
 import { defineModel, type InputSpec, type ModelOutput } from './types.js';
@@ -72,14 +70,7 @@ export class MobileNetV2 extends Module<[Tensor], ModelOutput> {
   }
 
   forward(x: Tensor): ModelOutput {
-    const c = this.config;
-    checkInput('mobilenet-v2', x, {
-      ndim: 4,
-      channels: c.inChannels,
-      minSizes: [1, 1],
-      layout: `[B, ${c.inChannels}, H, W]`,
-    });
-    return E.tidy(() => ({ clipwise: this.classifier.call(globalPool2d(this.features.call(x), 'avg')) }));
+    return pooledImageForward('mobilenet-v2', this.config.inChannels, this.features, this.classifier, x);
   }
 }
 

@@ -33,16 +33,7 @@ export interface LoadStateDictResult {
 export type ToTarget = Device | DType | { device?: Device; dtype?: DType };
 
 const FLOAT_DTYPES: ReadonlySet<DType> = new Set(['float32', 'float64', 'float16', 'bfloat16']);
-const DTYPE_NAMES: ReadonlySet<string> = new Set([
-  'float32',
-  'float64',
-  'int64',
-  'int32',
-  'bool',
-  'uint8',
-  'float16',
-  'bfloat16',
-]);
+const DTYPE_NAMES: ReadonlySet<string> = new Set(E.DTYPES);
 
 function shapeStr(s: readonly number[]): string {
   return `[${s.join(', ')}]`;
