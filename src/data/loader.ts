@@ -11,10 +11,11 @@
 //   thread from (seed, epoch) (loader-plan.ts): batches are identical whatever the number of workers.
 import { availableParallelism, homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { type AnyAugmentation, augmentationFromSpec, Compose } from '../augment/index.js';
 import { loadAugmentationConfig } from '../augment/node/index.js';
 import type { NDArray } from '../core/ndarray.js';
+import { startWorker } from '../core/worker-thread.js';
 import { type FeatureConfig, resolveFeatureConfig } from '../features/config.js';
 import { FeatureCache } from '../features/node/cache.js';
 import { labelIndexLists, targetMatrix } from './dataset.js';
@@ -267,19 +268,6 @@ export async function resolveAugment(
 
 // ---- worker pool ----------------------------------------------------------------------------------
 
-/** How to start worker.ts: compiled (dist/…/worker.js) directly; from the sources through tsx's ESM
- * hooks, registered inside the worker first (Node 20 workers do not inherit the parent's --import). */
-function workerScript(): { script: string | URL; eval: boolean } {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) return { script: new URL('./worker.js', here), eval: false };
-  const api = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./worker.ts', here).href;
-  const script = `import(${JSON.stringify(api)})
-  .then((m) => { m.register(); return import(${JSON.stringify(entry)}); })
-  .catch((e) => setImmediate(() => { throw e; }));`;
-  return { script, eval: true };
-}
-
 interface Slot {
   worker: Worker;
   pending: number;
@@ -305,10 +293,9 @@ class Pool {
 
   static async start(count: number, init: CoreInit): Promise<Pool> {
     const pool = new Pool();
-    const spec = workerScript();
     const ready: Promise<void>[] = [];
     for (let i = 0; i < count; i++) {
-      const worker = new Worker(spec.script, { eval: spec.eval, workerData: { init } });
+      const worker = startWorker(import.meta.url, 'worker', { workerData: { init } });
       const slot: Slot = { worker, pending: 0, alive: true };
       pool.slots.push(slot);
       ready.push(

@@ -3,14 +3,11 @@
 // buffers transferred. Small jobs (or workers ≤ 1) run in-process: starting a worker costs more than a
 // few clips. With the native addon, bulk jobs go through the engine backend instead (./engine.ts:
 // torch.stft and BLAS, in-process, libtorch's threads), which is faster (bench/features.ts).
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { loadAudio } from '../../audio/index.js';
 import type { NDArray } from '../../core/ndarray.js';
+import { startWorker } from '../../core/worker-thread.js';
 import { computeFeatures, prepareSignal } from '../compute.js';
 import { type FeatureConfig, type FeatureConfigInput, resolveFeatureConfig } from '../config.js';
 import type { WorkerReply, WorkerTask } from './protocol.js';
@@ -22,32 +19,6 @@ type Task =
       samples: Float32Array;
       sampleRate: number;
     };
-
-/**
- * How to start worker.ts: compiled (dist/…/worker.js) directly; from sources (.ts, under tsx) through a
- * tiny bootstrap that registers tsx's ESM hooks inside the worker first, because Node 20 workers do
- * not inherit the parent's module hooks (an inherited `--import tsx` does not apply to the worker's entry).
- */
-function workerEntry(): { script: string | URL; eval: boolean; entry: string; tsxApi: string | null } {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) {
-    const url = new URL('./worker.js', here);
-    return { script: url, eval: false, entry: url.href, tsxApi: null };
-  }
-  const req = createRequire(here);
-  const pkgPath = req.resolve('tsx/package.json');
-  const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as {
-    exports: Record<string, { import?: { default?: string } }>;
-  };
-  const rel = pkg.exports['./esm/api']?.import?.default;
-  if (!rel) throw new Error(`extract: cannot find tsx's ESM API in ${pkgPath} to run the .ts worker`);
-  const tsxApi = pathToFileURL(join(dirname(pkgPath), rel)).href;
-  const script = `const { workerData } = require('node:worker_threads');
-import(workerData.tsxApi)
-  .then((m) => { m.register(); return import(workerData.entry); })
-  .catch((e) => setImmediate(() => { throw e; }));`;
-  return { script, eval: true, entry: new URL('./worker.ts', here).href, tsxApi };
-}
 
 interface Pending {
   resolve: (a: NDArray) => void;
@@ -75,12 +46,8 @@ export class FeatureWorkerPool {
       throw new Error(`FeatureWorkerPool: size must be ≥ 1, got ${size}`);
     this.size = size;
     this.config = resolveFeatureConfig(config);
-    const spec = workerEntry();
     for (let i = 0; i < size; i++) {
-      const w = new Worker(spec.script, {
-        eval: spec.eval,
-        workerData: { config: this.config, entry: spec.entry, tsxApi: spec.tsxApi },
-      });
+      const w = startWorker(import.meta.url, 'worker', { workerData: { config: this.config } });
       w.on('message', (m: WorkerReply) => this.onReply(w, m));
       w.on('error', (e) => this.fail(w, e));
       w.on('exit', (code) => {
