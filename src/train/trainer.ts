@@ -9,6 +9,7 @@
 // between epochs (weights, EMA weights, optimiser moments, schedule, early-stopping counters).
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseCsv } from '../data/csv.js';
 import type { BatchSource } from '../data/loader.js';
 import { mixSeed } from '../data/loader-plan.js';
 import type { Dataset } from '../data/types.js';
@@ -434,17 +435,10 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
 
 /** Reads the scores of a scoresCsv file back ([rows, classes], in file order). */
 export function readScoresCsv(path: string, classes: number): Float32Array {
-  const lines = readFileSync(path, 'utf8')
-    .split('\n')
-    .slice(1)
-    .filter((l) => l !== '');
-  const out = new Float32Array(lines.length * classes);
-  lines.forEach((line, i) => {
-    const fields = line.split(',');
-    const vals = fields.slice(fields.length - classes);
-    vals.forEach((v, j) => {
-      out[i * classes + j] = Number(v);
-    });
+  const { rows } = parseCsv(readFileSync(path, 'utf8'), path);
+  const out = new Float32Array(rows.length * classes);
+  rows.forEach(({ fields }, i) => {
+    for (let j = 0; j < classes; j++) out[i * classes + j] = Number(fields[fields.length - classes + j]);
   });
   return out;
 }
