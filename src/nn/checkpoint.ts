@@ -2,8 +2,9 @@
 // `config.json` (what is needed to rebuild the model and use it: model name and config, class list,
 // feature config, anything else the trainer wants to keep). Python reads both with stock tools.
 
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeJsonAtomic } from '../core/atomic-file.js';
 import type { Device, Tensor } from '../engine/index.js';
 import * as E from '../engine/index.js';
 import { VERSION } from '../version.js';
@@ -58,9 +59,7 @@ export function saveCheckpoint(
     saved_at: new Date().toISOString(),
     ...info,
   };
-  const tmp = `${configPath}.tmp-${process.pid}`;
-  writeFileSync(tmp, `${JSON.stringify(config, null, 2)}\n`);
-  renameSync(tmp, configPath);
+  writeJsonAtomic(configPath, config);
   return { weights, config: configPath };
 }
 

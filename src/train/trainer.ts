@@ -7,8 +7,9 @@
 // (seed, epoch) at the start of each epoch (the engine generator for dropout; the loader's order,
 // crops and augmentation), and the last checkpoint holds every piece of state that carries over
 // between epochs (weights, EMA weights, optimiser moments, schedule, early-stopping counters).
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic, writeJsonAtomic } from '../core/atomic-file.js';
 import { parseCsv } from '../data/csv.js';
 import type { BatchSource } from '../data/loader.js';
 import { mixSeed } from '../data/loader-plan.js';
@@ -155,12 +156,6 @@ function nonFiniteRows(data: Float32Array, rows: number, ids: string[]): string[
       }
   }
   return out;
-}
-
-function writeJsonAtomic(path: string, value: unknown): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`);
-  renameSync(tmp, path);
 }
 
 /** CSV of clip scores: fname then one column per class (the oof.csv / predictions.csv format). */
@@ -385,9 +380,7 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
           E.tidy(() =>
             saveSafetensors(join(lastDir, 'training.safetensors'), model.stateDict(), { format: 'pt' }),
           );
-        const bytes = opt.stateBytes();
-        writeFileSync(join(lastDir, 'optimizer.bin.tmp'), bytes);
-        renameSync(join(lastDir, 'optimizer.bin.tmp'), join(lastDir, 'optimizer.bin'));
+        writeFileAtomic(join(lastDir, 'optimizer.bin'), opt.stateBytes());
         // Written last: a crash before this line resumes from the previous epoch's state, consistently.
         writeJsonAtomic(join(lastDir, 'trainer.json'), st);
       }
