@@ -9,11 +9,30 @@ import { z } from 'zod';
 import { FOLD_STRATEGIES, MANIFEST_FORMATS } from '../data/index.js';
 import { type FeatureConfig, FeatureConfigError, resolveFeatureConfig } from '../features/config.js';
 import { isMetricName, METRIC_NAMES } from '../metrics/index.js';
-import { lossSchema } from './loss.js';
 import { scheduleSchema } from './schedules.js';
 
 const posInt = z.number().int().positive();
 const specOrPath = z.unknown().optional();
+
+// The loss by name; kept here, beside the rest of the schema, so reading a config needs no engine.
+export const LOSS_NAMES = ['auto', 'cross-entropy', 'bce', 'focal', 'ohem'] as const;
+
+export const lossSchema = z.strictObject({
+  /** auto: cross-entropy for single-label data, bce for multi-label. */
+  name: z.enum(LOSS_NAMES).default('auto'),
+  /** Cross entropy: mixes targets with the uniform distribution; bce: pulls them towards 0.5. */
+  labelSmoothing: z.number().min(0).max(1).default(0),
+  /** Focal loss exponent. */
+  gamma: z.number().min(0).default(2),
+  /** Focal loss class balance (binary: weight of positives); null = none. */
+  alpha: z.number().min(0).max(1).nullable().default(null),
+  /** OHEM: fraction of the hardest rows kept. */
+  keepFraction: z.number().gt(0).max(1).default(0.7),
+  /** OHEM: the per-row loss it ranks (auto as above). */
+  base: z.enum(['auto', 'cross-entropy', 'bce', 'focal']).default('auto'),
+});
+
+export type LossConfig = z.output<typeof lossSchema>;
 
 export const trainConfigSchema = z.strictObject({
   /** Seeds weights, data order, crops, augmentation and dropout: the same seed repeats a run. */

@@ -1,28 +1,9 @@
 // The training loss by name, over the loader's float targets [B, C] (one-hot, multi-hot, or soft after
 // mixing) and optional per-row weights. Every loss is first computed per row so sample weights and OHEM
 // apply the same way to all of them.
-import { z } from 'zod';
 import * as E from '../engine/index.js';
 import { bceWithLogits, crossEntropy, focalLoss, ohem } from '../nn/losses.js';
-
-export const LOSS_NAMES = ['auto', 'cross-entropy', 'bce', 'focal', 'ohem'] as const;
-
-export const lossSchema = z.strictObject({
-  /** auto: cross-entropy for single-label data, bce for multi-label. */
-  name: z.enum(LOSS_NAMES).default('auto'),
-  /** Cross entropy: mixes targets with the uniform distribution; bce: pulls them towards 0.5. */
-  labelSmoothing: z.number().min(0).max(1).default(0),
-  /** Focal loss exponent. */
-  gamma: z.number().min(0).default(2),
-  /** Focal loss class balance (binary: weight of positives); null = none. */
-  alpha: z.number().min(0).max(1).nullable().default(null),
-  /** OHEM: fraction of the hardest rows kept. */
-  keepFraction: z.number().gt(0).max(1).default(0.7),
-  /** OHEM: the per-row loss it ranks (auto as above). */
-  base: z.enum(['auto', 'cross-entropy', 'bce', 'focal']).default('auto'),
-});
-
-export type LossConfig = z.output<typeof lossSchema>;
+import { type LossConfig, lossSchema } from './config.js';
 
 export interface TrainLoss {
   /** Scalar loss of a batch. `weights`: one per row, or none. */

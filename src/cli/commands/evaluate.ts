@@ -2,7 +2,6 @@
 // averaged) and prints a table of metrics; writes metrics.json and predictions.csv.
 import type { Command } from 'commander';
 import { MANIFEST_FORMATS, type ManifestFormat } from '../../data/index.js';
-import { evaluateRun, evaluateTable } from '../../train/evaluate.js';
 import { UsageError } from '../errors.js';
 import { parseFoldList } from './train.js';
 
@@ -39,6 +38,8 @@ export function register(program: Command): void {
         ?.split(',')
         .map((m) => m.trim())
         .filter((m) => m !== '');
+      // Imported here: it loads the engine (libtorch), which the rest of the CLI does not need.
+      const { evaluateRun, evaluateTable } = await import('../../train/evaluate.js');
       const r = await evaluateRun({
         run: flags.run,
         manifest: flags.manifest,

@@ -2,7 +2,6 @@
 // `--train.epochs 5 --data.manifest other.csv`) into a run directory; see docs/train.md.
 import type { Command } from 'commander';
 import { ConfigError, loadTrainConfig, parseOverrideArgs } from '../../train/config.js';
-import { runTraining } from '../../train/run.js';
 import { UsageError } from '../errors.js';
 
 interface TrainFlags {
@@ -53,6 +52,8 @@ export function register(program: Command): void {
         if (e instanceof ConfigError) throw new UsageError(e.message);
         throw e;
       }
+      // Imported here: it loads the engine (libtorch), which the rest of the CLI does not need.
+      const { runTraining } = await import('../../train/run.js');
       const summary = await runTraining({
         config,
         out: flags.out,
