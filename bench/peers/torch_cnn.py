@@ -30,7 +30,7 @@ class ConvBlock(nn.Module):
 
 
 class CnnModel1(nn.Module):
-    """The same module tree (and so the same state-dict keys) as src/models/cnn_model_1.ts."""
+    """The same module tree (and so the same state-dict keys) as src/models/cnn-model-1.ts."""
 
     def __init__(self, in_channels=3, num_classes=80, channels=(64, 128, 256, 512), hidden=512,
                  dropout=(0.25, 0.5), conv_bias=False):

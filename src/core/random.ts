@@ -144,3 +144,32 @@ export class Random {
     return new Random(this.nextUint32());
   }
 }
+
+/** murmur3's 32-bit finaliser: spreads every input bit over the output. */
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** A 32-bit seed from several integers (seed, epoch, slot, stream...): equal parts give equal seeds,
+ * neighbouring parts give unrelated ones. Parts beyond 32 bits keep their high bits. */
+export function mixSeed(...parts: number[]): number {
+  let h = 0x243f6a88;
+  for (const p of parts) {
+    if (!Number.isFinite(p)) throw new Error(`mixSeed: seed parts must be finite numbers, got ${p}`);
+    const v = Math.trunc(p);
+    const lo = v >>> 0;
+    const hi = Math.floor(v / 4294967296) >>> 0;
+    h = fmix32((h ^ fmix32(lo + 0x9e3779b9)) + Math.imul(hi, 0x27d4eb2f));
+  }
+  return h;
+}
+
+/** Named streams of randomness derived from (seed, epoch, …): kept apart so adding one never shifts
+ * another. `order`: which clip goes where in an epoch; `item`: each row's augmentation draws; `mix`: a
+ * batch's mixing draws; `engine`: libtorch's generator (dropout, init noise) reseeded every epoch. */
+export const STREAM = { order: 1, item: 2, mix: 3, engine: 0x7e57 } as const;

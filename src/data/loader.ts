@@ -15,6 +15,7 @@ import type { Worker } from 'node:worker_threads';
 import { type AnyAugmentation, augmentationFromSpec, Compose } from '../augment/index.js';
 import { loadAugmentationConfig } from '../augment/node/index.js';
 import type { NDArray } from '../core/ndarray.js';
+import { mixSeed, STREAM } from '../core/random.js';
 import { startWorker } from '../core/worker-thread.js';
 import { type FeatureConfig, resolveFeatureConfig } from '../features/config.js';
 import { FeatureCache } from '../features/node/cache.js';
@@ -24,10 +25,8 @@ import {
   type EvalRow,
   evalRows,
   makeSampler,
-  mixSeed,
   type Sampler,
   type SamplerName,
-  STREAM,
 } from './loader-plan.js';
 import type { Dataset } from './types.js';
 import {

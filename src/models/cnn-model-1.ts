@@ -7,11 +7,12 @@ import * as F from '../engine/functional.js';
 import type { Tensor } from '../engine/index.js';
 import * as E from '../engine/index.js';
 import { ReLU } from '../nn/activation.js';
-import { pipe, Sequential } from '../nn/container.js';
-import { Conv2d, Linear } from '../nn/linear.js';
+import { ConvBlock } from '../nn/blocks.js';
+import { Sequential } from '../nn/container.js';
+import { Dropout } from '../nn/dropout.js';
+import { Linear } from '../nn/linear.js';
 import { Module } from '../nn/module.js';
-import { BatchNorm1d, BatchNorm2d } from '../nn/norm.js';
-import { Dropout } from '../nn/pooling.js';
+import { BatchNorm1d } from '../nn/norm.js';
 import { defineModel, type InputSpec, type ModelOutput } from './types.js';
 
 export const cnnModel1Config = z.strictObject({
@@ -29,34 +30,6 @@ export const cnnModel1Config = z.strictObject({
 });
 
 export type CnnModel1Config = z.output<typeof cnnModel1Config>;
-
-/** [conv3×3-BN-ReLU] × 2, then 2×2 average pooling: halves H and W. */
-export class ConvBlock extends Module {
-  readonly conv1: Conv2d;
-  readonly bn1: BatchNorm2d;
-  readonly conv2: Conv2d;
-  readonly bn2: BatchNorm2d;
-  constructor(inC: number, outC: number, bias: boolean) {
-    super();
-    // Construction order = PyTorch's, so a seeded init draws the same numbers.
-    this.conv1 = new Conv2d(inC, outC, 3, { padding: 1, bias });
-    this.bn1 = new BatchNorm2d(outC);
-    this.conv2 = new Conv2d(outC, outC, 3, { padding: 1, bias });
-    this.bn2 = new BatchNorm2d(outC);
-  }
-  forward(x: Tensor): Tensor {
-    return pipe(
-      x,
-      (t) => this.conv1.call(t),
-      (t) => this.bn1.call(t),
-      (t) => t.relu(),
-      (t) => this.conv2.call(t),
-      (t) => this.bn2.call(t),
-      (t) => t.relu(),
-      (t) => F.avgPool2d(t, { kernelSize: 2 }),
-    );
-  }
-}
 
 export class CnnModel1 extends Module<[Tensor], ModelOutput> {
   readonly features: Sequential;

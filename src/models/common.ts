@@ -5,8 +5,9 @@ import { z } from 'zod';
 import * as F from '../engine/functional.js';
 import type { Tensor } from '../engine/index.js';
 import * as E from '../engine/index.js';
+import { Conv1d, Conv2d } from '../nn/conv.js';
 import { constant_, kaimingNormal_, normal_, xavierUniform_ } from '../nn/init.js';
-import { Conv1d, Conv2d, Linear } from '../nn/linear.js';
+import { Linear } from '../nn/linear.js';
 import type { AnyModule } from '../nn/module.js';
 import type { ModelOutput } from './types.js';
 

@@ -10,9 +10,11 @@ import type { Tensor } from '../engine/index.js';
 import * as E from '../engine/index.js';
 import { ReLU } from '../nn/activation.js';
 import { Sequential } from '../nn/container.js';
-import { Conv1d, Linear } from '../nn/linear.js';
+import { Conv1d } from '../nn/conv.js';
+import { Dropout } from '../nn/dropout.js';
+import { Linear } from '../nn/linear.js';
 import { Module } from '../nn/module.js';
-import { Dropout, MaxPool1d } from '../nn/pooling.js';
+import { MaxPool1d } from '../nn/pooling.js';
 import { checkInput, inChannelsField, numClassesField, probability } from './common.js';
 import { defineModel, type InputSpec, type ModelOutput } from './types.js';
 

@@ -10,9 +10,9 @@ import {
 import { createModel, modelOrigin } from './registry.js';
 import type { AudioModel } from './types.js';
 
-export * from './cnn_model_1.js';
+export * from './cnn-model-1.js';
 export * from './registry.js';
-export * from './small_cnn.js';
+export * from './small-cnn.js';
 export * from './types.js';
 export * from './zoo.js';
 

@@ -11,10 +11,12 @@ import type { Tensor } from '../engine/index.js';
 import * as E from '../engine/index.js';
 import { ReLU } from '../nn/activation.js';
 import { Sequential } from '../nn/container.js';
-import { Conv2d, Linear } from '../nn/linear.js';
+import { Conv2d } from '../nn/conv.js';
+import { Dropout } from '../nn/dropout.js';
+import { Linear } from '../nn/linear.js';
 import { Module } from '../nn/module.js';
 import { BatchNorm1d, BatchNorm2d } from '../nn/norm.js';
-import { AdaptiveAvgPool2d, Dropout, Flatten, MaxPool2d } from '../nn/pooling.js';
+import { AdaptiveAvgPool2d, Flatten, MaxPool2d } from '../nn/pooling.js';
 import { checkInput, inChannelsField, numClassesField, probability } from './common.js';
 import { defineModel, type InputSpec, type ModelOutput } from './types.js';
 

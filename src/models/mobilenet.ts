@@ -8,9 +8,9 @@ import { z } from 'zod';
 import type { Tensor } from '../engine/index.js';
 import { ConvBNAct, InvertedResidual } from '../nn/blocks.js';
 import { Sequential } from '../nn/container.js';
+import { Dropout } from '../nn/dropout.js';
 import { Linear } from '../nn/linear.js';
 import { Module } from '../nn/module.js';
-import { Dropout } from '../nn/pooling.js';
 import {
   inChannelsField,
   initConvNet,

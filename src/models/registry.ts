@@ -2,8 +2,8 @@
 // YAML/CLI config names a model and its options and gets a clear error for a wrong key or value.
 
 import type { z } from 'zod';
-import { cnnModel1Definition } from './cnn_model_1.js';
-import { smallCnnDefinition } from './small_cnn.js';
+import { cnnModel1Definition } from './cnn-model-1.js';
+import { smallCnnDefinition } from './small-cnn.js';
 import type { AudioModel, InputSpec, ModelDefinition } from './types.js';
 import { zooDefinitions } from './zoo.js';
 

@@ -9,11 +9,12 @@ import * as F from '../engine/functional.js';
 import type { Tensor } from '../engine/index.js';
 import * as E from '../engine/index.js';
 import { Sequential } from '../nn/container.js';
+import { Conv2d } from '../nn/conv.js';
+import { Dropout } from '../nn/dropout.js';
 import { constant_ } from '../nn/init.js';
-import { Conv2d, Linear } from '../nn/linear.js';
+import { Linear } from '../nn/linear.js';
 import { Module } from '../nn/module.js';
 import { BatchNorm2d } from '../nn/norm.js';
-import { Dropout } from '../nn/pooling.js';
 import {
   checkInput,
   globalPool2d,

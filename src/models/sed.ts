@@ -18,11 +18,12 @@ import { z } from 'zod';
 import * as F from '../engine/functional.js';
 import type { Tensor } from '../engine/index.js';
 import * as E from '../engine/index.js';
+import { ConvBlock } from '../nn/blocks.js';
 import { ModuleList } from '../nn/container.js';
-import { Conv1d, Linear } from '../nn/linear.js';
+import { Conv1d } from '../nn/conv.js';
+import { Linear } from '../nn/linear.js';
 import { Module } from '../nn/module.js';
 import { BatchNorm2d } from '../nn/norm.js';
-import { ConvBlock } from './cnn_model_1.js';
 import {
   checkInput,
   framewiseResolutionField,

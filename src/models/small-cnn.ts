@@ -10,10 +10,11 @@ import type { Tensor } from '../engine/index.js';
 import * as E from '../engine/index.js';
 import { ReLU } from '../nn/activation.js';
 import { pipe, Sequential } from '../nn/container.js';
-import { Conv2d, Linear } from '../nn/linear.js';
+import { Conv2d } from '../nn/conv.js';
+import { Dropout } from '../nn/dropout.js';
+import { Linear } from '../nn/linear.js';
 import { Module } from '../nn/module.js';
 import { BatchNorm2d } from '../nn/norm.js';
-import { Dropout } from '../nn/pooling.js';
 import { defineModel, type InputSpec, type ModelOutput } from './types.js';
 
 export const smallCnnConfig = z.strictObject({

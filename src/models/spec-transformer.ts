@@ -13,11 +13,12 @@ import type { Tensor } from '../engine/index.js';
 import * as E from '../engine/index.js';
 import { TransformerEncoderLayer } from '../nn/attention.js';
 import { ModuleList } from '../nn/container.js';
+import { Conv2d } from '../nn/conv.js';
+import { Dropout } from '../nn/dropout.js';
 import { constant_, normal_, xavierUniform_ } from '../nn/init.js';
-import { Conv2d, Linear } from '../nn/linear.js';
+import { Linear } from '../nn/linear.js';
 import { Module } from '../nn/module.js';
 import { LayerNorm } from '../nn/norm.js';
-import { Dropout } from '../nn/pooling.js';
 import { checkInput, inChannelsField, numClassesField, probability } from './common.js';
 import { defineModel, type InputSpec, type ModelOutput } from './types.js';
 

@@ -8,10 +8,12 @@ import type { Tensor } from '../engine/index.js';
 import * as E from '../engine/index.js';
 import { ReLU } from '../nn/activation.js';
 import { Sequential } from '../nn/container.js';
-import { Conv2d, Linear } from '../nn/linear.js';
+import { Conv2d } from '../nn/conv.js';
+import { Dropout } from '../nn/dropout.js';
+import { Linear } from '../nn/linear.js';
 import { Module } from '../nn/module.js';
 import { BatchNorm2d } from '../nn/norm.js';
-import { Dropout, MaxPool2d } from '../nn/pooling.js';
+import { MaxPool2d } from '../nn/pooling.js';
 import {
   checkInput,
   globalPool2d,

@@ -6,11 +6,11 @@
 import * as F from '../engine/functional.js';
 import type { Tensor } from '../engine/index.js';
 import * as E from '../engine/index.js';
+import { Dropout } from './dropout.js';
 import { constant_, xavierUniform_ } from './init.js';
 import { type DeviceOptions, Linear } from './linear.js';
 import { Module } from './module.js';
 import { LayerNorm } from './norm.js';
-import { Dropout } from './pooling.js';
 
 export interface AttentionMasks {
   /** [L, S] or [B·heads, L, S]: bool (`true` = masked out) or float (added to the scores). */

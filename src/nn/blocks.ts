@@ -1,14 +1,14 @@
-// Building blocks of compact CNNs: conv–BN–activation, squeeze-and-excitation, stochastic depth and the
-// inverted residual (MBConv). Written from the papers: MobileNetV2 (Sandler et al. 2018), Squeeze-and-
-// Excitation Networks (Hu et al. 2018), EfficientNet (Tan & Le 2019), Deep Networks with Stochastic
-// Depth (Huang et al. 2016).
+// Building blocks of CNNs: CNN-model-1's double conv block, conv–BN–activation, squeeze-and-excitation,
+// stochastic depth and the inverted residual (MBConv). Written from the papers: MobileNetV2 (Sandler et
+// al. 2018), Squeeze-and-Excitation Networks (Hu et al. 2018), EfficientNet (Tan & Le 2019), Deep
+// Networks with Stochastic Depth (Huang et al. 2016).
 
 import * as F from '../engine/functional.js';
 import type { Tensor } from '../engine/index.js';
 import * as E from '../engine/index.js';
 import { Identity, ReLU, SiLU } from './activation.js';
-import { Sequential, type TensorModule } from './container.js';
-import { Conv2d } from './linear.js';
+import { pipe, Sequential, type TensorModule } from './container.js';
+import { Conv2d } from './conv.js';
 import { Module } from './module.js';
 import { BatchNorm2d } from './norm.js';
 
@@ -159,5 +159,33 @@ export class InvertedResidual extends Module {
   forward(x: Tensor): Tensor {
     if (!this.useResidual) return this.block.call(x);
     return E.tidy(() => x.add(this.dropPath.call(this.block.call(x))));
+  }
+}
+
+/** [conv3×3-BN-ReLU] × 2, then 2×2 average pooling: halves H and W. */
+export class ConvBlock extends Module {
+  readonly conv1: Conv2d;
+  readonly bn1: BatchNorm2d;
+  readonly conv2: Conv2d;
+  readonly bn2: BatchNorm2d;
+  constructor(inC: number, outC: number, bias: boolean) {
+    super();
+    // Construction order = PyTorch's, so a seeded init draws the same numbers.
+    this.conv1 = new Conv2d(inC, outC, 3, { padding: 1, bias });
+    this.bn1 = new BatchNorm2d(outC);
+    this.conv2 = new Conv2d(outC, outC, 3, { padding: 1, bias });
+    this.bn2 = new BatchNorm2d(outC);
+  }
+  forward(x: Tensor): Tensor {
+    return pipe(
+      x,
+      (t) => this.conv1.call(t),
+      (t) => this.bn1.call(t),
+      (t) => t.relu(),
+      (t) => this.conv2.call(t),
+      (t) => this.bn2.call(t),
+      (t) => t.relu(),
+      (t) => F.avgPool2d(t, { kernelSize: 2 }),
+    );
   }
 }

@@ -1,4 +1,4 @@
-// Safetensors files from and to engine tensors. The byte format itself lives in safetensors_format.ts.
+// Safetensors files from and to engine tensors. The byte format itself lives in safetensors-format.ts.
 
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import type { Device, DType, Tensor } from '../engine/index.js';
@@ -8,7 +8,7 @@ import {
   decodeSafetensors,
   type RawTensor,
   type SafetensorsDType,
-} from './safetensors_format.js';
+} from './safetensors-format.js';
 
 const TO_ST: Record<DType, SafetensorsDType> = {
   float32: 'F32',

@@ -14,9 +14,9 @@ import {
 } from 'node:fs';
 import { join, resolve } from 'node:path';
 import YAML from 'yaml';
+import { mixSeed } from '../core/random.js';
 import { subset } from '../data/dataset.js';
 import { createLoader, type Loader } from '../data/loader.js';
-import { mixSeed } from '../data/loader-plan.js';
 import type { Dataset } from '../data/types.js';
 import * as E from '../engine/index.js';
 import { formatChannels } from '../features/config.js';

@@ -10,9 +10,9 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../core/atomic-file.js';
+import { mixSeed, STREAM } from '../core/random.js';
 import { parseCsv } from '../data/csv.js';
 import type { BatchSource } from '../data/loader.js';
-import { mixSeed } from '../data/loader-plan.js';
 import type { Dataset } from '../data/types.js';
 import * as E from '../engine/index.js';
 import { Adam, AdamW, clipGradNorm, type Optimizer, SGD } from '../engine/optim.js';
@@ -269,7 +269,7 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
       setFrozen(frozen);
       trainMode(frozen);
       const params = model.trainableParameters();
-      E.manualSeed(mixSeed(o.seed, 0x7e57, epoch));
+      E.manualSeed(mixSeed(o.seed, STREAM.engine, epoch));
       reporter.epochStart(label, epoch + 1, o.epochs, o.train.batchesPerEpoch);
       let sum = 0;
       let n = 0;

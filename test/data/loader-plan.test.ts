@@ -2,12 +2,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { mixSeed } from '../../src/core/random.js';
 import {
   batchCount,
   evalRows,
   evalStart,
   makeSampler,
-  mixSeed,
   type SamplingInput,
   windowStarts,
 } from '../../src/data/loader-plan.js';

@@ -1,5 +1,5 @@
 // src/nn/attention.ts (written for spec-transformer) against torch.nn.MultiheadAttention and
-// torch.nn.TransformerEncoderLayer; the pre-norm batch-first path is covered by spec_transformer.test.ts.
+// torch.nn.TransformerEncoderLayer; the pre-norm batch-first path is covered by spec-transformer.test.ts.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -7,7 +7,7 @@ import * as E from '../../src/engine/index.js';
 import { MultiheadAttention, TransformerEncoderLayer } from '../../src/nn/index.js';
 import { loadSafetensors } from '../../src/nn/safetensors.js';
 import { assertClose } from '../nn/helpers.js';
-import { fixturePath, maxAbsDiff } from './zoo_helpers.js';
+import { fixturePath, maxAbsDiff } from './zoo-helpers.js';
 
 function prefixed(t: Record<string, E.Tensor>, p: string): Record<string, E.Tensor> {
   return Object.fromEntries(

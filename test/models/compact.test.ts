@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import * as E from '../../src/engine/index.js';
 import { createModel, type EfficientNet } from '../../src/models/index.js';
 import { DropPath, InvertedResidual, SqueezeExcitation } from '../../src/nn/index.js';
-import { ref, standardModelTests } from './zoo_helpers.js';
+import { ref, standardModelTests } from './zoo-helpers.js';
 
 standardModelTests({
   name: 'mobilenet-v2',

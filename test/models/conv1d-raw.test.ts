@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as E from '../../src/engine/index.js';
 import { type Conv1dRaw, createModel } from '../../src/models/index.js';
-import { standardModelTests } from './zoo_helpers.js';
+import { standardModelTests } from './zoo-helpers.js';
 
 standardModelTests({
   name: 'conv1d-raw',

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import * as E from '../../src/engine/index.js';
 import { createModel, type ResNet } from '../../src/models/index.js';
 import { assertClose } from '../nn/helpers.js';
-import { loadModelFixture, maxAbsDiff, ref, standardModelTests } from './zoo_helpers.js';
+import { loadModelFixture, maxAbsDiff, ref, standardModelTests } from './zoo-helpers.js';
 
 standardModelTests({
   name: 'resnet18',

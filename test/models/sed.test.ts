@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import * as E from '../../src/engine/index.js';
 import { createModel, type Sed } from '../../src/models/index.js';
 import { assertClose } from '../nn/helpers.js';
-import { loadModelFixture, maxAbsDiff, ref, standardModelTests } from './zoo_helpers.js';
+import { loadModelFixture, maxAbsDiff, ref, standardModelTests } from './zoo-helpers.js';
 
 standardModelTests({
   name: 'sed',

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as E from '../../src/engine/index.js';
 import { createModel, type Vgg16Bn } from '../../src/models/index.js';
-import { ref, standardModelTests } from './zoo_helpers.js';
+import { ref, standardModelTests } from './zoo-helpers.js';
 
 standardModelTests({
   name: 'vgg16-bn',

@@ -7,8 +7,8 @@ import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as E from '../../src/engine/index.js';
 import { type AudioModel, createModel, resolveModelConfig } from '../../src/models/index.js';
+import { Dropout } from '../../src/nn/dropout.js';
 import { BatchNorm1d, BatchNorm2d } from '../../src/nn/norm.js';
-import { Dropout } from '../../src/nn/pooling.js';
 import { loadSafetensors } from '../../src/nn/safetensors.js';
 
 export interface RefCase {

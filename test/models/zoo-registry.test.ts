@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import * as E from '../../src/engine/index.js';
 import { createModel, listModels, loadModel, saveModel } from '../../src/models/index.js';
-import { maxAbsDiff } from './zoo_helpers.js';
+import { maxAbsDiff } from './zoo-helpers.js';
 
 const ZOO = [
   'vgg16-bn',

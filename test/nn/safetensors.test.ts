@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import * as E from '../../src/engine/index.js';
 import { loadSafetensors, saveSafetensors } from '../../src/nn/safetensors.js';
-import { decodeSafetensors, encodeSafetensors } from '../../src/nn/safetensors_format.js';
+import { decodeSafetensors, encodeSafetensors } from '../../src/nn/safetensors-format.js';
 import { fixturePath } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'audiotag-st-'));
