@@ -150,9 +150,14 @@ function schemaKeys(schema: AnySchema): string[] {
 
 // ---- base classes ----------------------------------------------------------------------------
 
-type BaseOptions = { p: number };
+/** The options every augmentation has: the probability `p` that it runs. */
+export type BaseOptions = { p: number };
 
-abstract class Base<O extends BaseOptions> {
+/**
+ * What every augmentation and pipeline shares: a name, validated frozen options with `p`, the
+ * train/eval switch, its spec, and `fires` (one draw per decision).
+ */
+export abstract class AugmentationBase<O extends BaseOptions = BaseOptions> {
   readonly options: Readonly<O>;
   private on = true;
 
@@ -173,8 +178,7 @@ abstract class Base<O extends BaseOptions> {
   }
 
   eval(): this {
-    this.on = false;
-    return this;
+    return this.train(false);
   }
 
   train(on = true): this {
@@ -202,7 +206,7 @@ abstract class Base<O extends BaseOptions> {
  * `forward` always transforms. Neither modifies the input.
  */
 export abstract class WaveformTransform<O extends BaseOptions = BaseOptions>
-  extends Base<O>
+  extends AugmentationBase<O>
   implements WaveformAugmentation
 {
   readonly kind = 'waveform' as const;
@@ -249,7 +253,7 @@ export function specDims(name: string, shape: readonly number[], batched: boolea
  * (p included). The output is always a new array when enabled.
  */
 export abstract class SpectrogramTransform<O extends BaseOptions = BaseOptions>
-  extends Base<O>
+  extends AugmentationBase<O>
   implements SpectrogramAugmentation
 {
   readonly kind = 'spectrogram' as const;
@@ -288,7 +292,7 @@ export abstract class SpectrogramTransform<O extends BaseOptions = BaseOptions>
 
 /** A transform of a whole batch and its [batch, classes] targets (mixers). p is per batch item. */
 export abstract class BatchTransform<O extends BaseOptions = BaseOptions>
-  extends Base<O>
+  extends AugmentationBase<O>
   implements BatchAugmentation
 {
   readonly kind = 'batch' as const;

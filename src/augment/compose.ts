@@ -7,16 +7,17 @@ import type { NDArray } from '../core/ndarray.js';
 import type { Random } from '../core/random.js';
 import {
   type Augmentation,
+  AugmentationBase,
   AugmentationError,
   type AugmentationKind,
   type AugmentationSpec,
+  type BaseOptions,
   type BatchAugmentation,
   type BatchContext,
   checkBatch,
   checkWave,
   type MixResult,
   type PrepareContext,
-  parseOptions,
   probability,
   type SpectrogramAugmentation,
   specDims,
@@ -46,67 +47,38 @@ function kindOf(name: string, children: readonly AnyAugmentation[]): Augmentatio
   return 'empty';
 }
 
-type BaseOptions = { p: number };
-
 /** What Compose, OneOf and SomeOf share: children, kind, the three apply forms, eval/train, spec. */
-export abstract class Composite<O extends BaseOptions = BaseOptions> implements Augmentation {
+export abstract class Composite<O extends BaseOptions = BaseOptions>
+  extends AugmentationBase<O>
+  implements Augmentation
+{
   readonly kind: AugmentationKind | 'empty';
-  readonly options: Readonly<O>;
   readonly transforms: readonly AnyAugmentation[];
-  private on = true;
 
-  constructor(
-    readonly name: string,
-    schema: z.ZodType<O>,
-    transforms: readonly AnyAugmentation[],
-    options: unknown,
-  ) {
+  constructor(name: string, schema: z.ZodType<O>, transforms: readonly AnyAugmentation[], options: unknown) {
     if (!Array.isArray(transforms))
       throw new AugmentationError(`${name}: transforms must be a list of augmentations`);
-    this.options = Object.freeze(parseOptions(name, schema, options) as O);
+    super(name, schema, options);
     this.transforms = [...transforms];
     this.kind = kindOf(name, this.transforms);
   }
 
-  get p(): number {
-    return this.options.p;
-  }
-
-  get enabled(): boolean {
-    return this.on;
-  }
-
-  eval(): this {
-    return this.train(false);
-  }
-
-  train(on = true): this {
-    this.on = on;
+  override train(on = true): this {
+    super.train(on);
     for (const t of this.transforms) t.train(on);
     return this;
   }
 
-  toSpec(): AugmentationSpec {
-    return {
-      name: this.name,
-      ...structuredClone(this.options),
-      transforms: this.transforms.map((t) => t.toSpec()),
-    } as AugmentationSpec;
+  override toSpec(): AugmentationSpec {
+    return { ...super.toSpec(), transforms: this.transforms.map((t) => t.toSpec()) } as AugmentationSpec;
   }
 
-  async prepare(ctx: PrepareContext): Promise<void> {
+  override async prepare(ctx: PrepareContext): Promise<void> {
     for (const t of this.transforms) await t.prepare(ctx);
   }
 
   /** The children to run this time, in the order to run them. */
   protected abstract select(rng: Random): AnyAugmentation[];
-
-  private fires(rng: Random): boolean {
-    const p = this.options.p;
-    if (p >= 1) return true;
-    if (p <= 0) return false;
-    return rng.random() < p;
-  }
 
   /** A waveform pipeline on one clip. */
   apply(x: Float32Array, sampleRate: number, rng: Random, info?: WaveInfo): Float32Array;
@@ -134,7 +106,7 @@ export abstract class Composite<O extends BaseOptions = BaseOptions> implements 
   private applyWave(x: Float32Array, sampleRate: number, rng: Random, info?: WaveInfo): Float32Array {
     this.requireKind('waveform clip', ['waveform', 'empty']);
     checkWave(this.name, x, sampleRate);
-    if (!this.on || !this.fires(rng)) return x;
+    if (!this.enabled || !this.fires(rng)) return x;
     for (const t of this.select(rng)) x = (t as WaveformAugmentation).apply(x, sampleRate, rng, info);
     return x;
   }
@@ -149,7 +121,7 @@ export abstract class Composite<O extends BaseOptions = BaseOptions> implements 
   /** Runs the pipeline on every item of a batch (first axis), each item with its own draws. */
   applyBatch(batch: NDArray, rng: Random): NDArray {
     this.requireKind('spectrogram batch', ['spectrogram', 'empty']);
-    if (!this.on) return batch;
+    if (!this.enabled) return batch;
     const { b } = specDims(this.name, batch.shape, true);
     const itemShape = batch.shape.slice(1);
     const n = b ? batch.data.length / b : 0;
@@ -162,14 +134,14 @@ export abstract class Composite<O extends BaseOptions = BaseOptions> implements 
   }
 
   private specItem(x: NDArray, rng: Random): NDArray {
-    if (!this.on || !this.fires(rng)) return x;
+    if (!this.enabled || !this.fires(rng)) return x;
     for (const t of this.select(rng)) x = (t as SpectrogramAugmentation).apply(x, rng);
     return x;
   }
 
   private applyMix(batch: NDArray, targets: NDArray, rng: Random, ctx?: BatchContext): MixResult {
     checkBatch(this.name, batch, targets);
-    if (!this.on || !this.fires(rng)) return { batch, targets };
+    if (!this.enabled || !this.fires(rng)) return { batch, targets };
     let r: MixResult = { batch, targets };
     for (const t of this.select(rng)) {
       if (t.kind === 'batch') {

@@ -6,7 +6,8 @@ import { N } from './native.js';
 import { H, HList, optH, type Tensor, wrap } from './tensor.js';
 
 type IntOrPair = number | readonly [number, number] | readonly number[];
-type Reduction = 'mean' | 'sum' | 'none';
+/** How a loss reduces its per-element values: their mean, their sum, or none (one value per element). */
+export type Reduction = 'mean' | 'sum' | 'none';
 
 /** One int per spatial dim: a number is repeated, a list must have n entries. */
 function tuple(op: string, name: string, v: IntOrPair | undefined, n: number, dflt: number): number[] {
@@ -473,6 +474,7 @@ export function hardtanh(x: Tensor, min = -1, max = 1): Tensor {
 export interface CrossEntropyOpts {
   /** Per-class weights [C]. */
   weight?: Tensor | null;
+  /** Mixes the target with the uniform distribution: (1−ε)·target + ε/C. */
   labelSmoothing?: number;
   reduction?: Reduction;
   /** Targets equal to it are skipped (class-index targets only). */
@@ -480,24 +482,40 @@ export interface CrossEntropyOpts {
 }
 
 /**
- * Cross entropy of logits [N, C] (or [N, C, ...]) with class indices (int64 [N]) or class
- * probabilities (float, same shape as logits), with optional label smoothing.
+ * Cross entropy of logits [N, C] (or [N, C, ...]) with class indices (int64 or int32 [N]) or class
+ * probabilities (float, same shape as logits, e.g. from mixup), with optional label smoothing, as
+ * torch.nn.functional.cross_entropy. nn's `crossEntropy` and `CrossEntropyLoss` are this function.
  */
 export function crossEntropy(logits: Tensor, target: Tensor, o: CrossEntropyOpts = {}): Tensor {
   const op = 'crossEntropy';
+  if (logits.ndim < 1 || target.ndim < 1 || logits.shape[0] !== target.shape[0])
+    fail(
+      op,
+      `logits [${logits.shape.join(', ')}] and target [${target.shape.join(', ')}] must share the batch dim`,
+    );
+  const soft = target.ndim === logits.ndim;
+  if (!soft && target.dtype !== 'int64' && target.dtype !== 'int32')
+    fail(op, `class-id targets must be int64, got ${target.dtype}`);
+  if (soft && target.shape.some((d, i) => d !== logits.shape[i]))
+    fail(op, `soft targets [${target.shape.join(', ')}] must match the logits [${logits.shape.join(', ')}]`);
   const ls = o.labelSmoothing ?? 0;
   if (typeof ls !== 'number' || !(ls >= 0 && ls <= 1))
     fail(op, `labelSmoothing must be in [0, 1], got ${ls}`);
-  return wrap(
-    N.crossEntropy(
-      H(logits, op, 'logits'),
-      H(target, op, 'target'),
-      optH(o.weight, op, 'weight'),
-      reductionCode(op, o.reduction),
-      checkInt(op, 'ignoreIndex', o.ignoreIndex ?? -100),
-      ls,
-    ),
-  );
+  const hard64 = target.dtype === 'int32' ? target.to('int64') : null;
+  try {
+    return wrap(
+      N.crossEntropy(
+        H(logits, op, 'logits'),
+        H(hard64 ?? target, op, 'target'),
+        optH(o.weight, op, 'weight'),
+        reductionCode(op, o.reduction),
+        checkInt(op, 'ignoreIndex', o.ignoreIndex ?? -100),
+        ls,
+      ),
+    );
+  } finally {
+    hard64?.dispose();
+  }
 }
 
 /** Negative log-likelihood of log-probabilities [N, C] with int64 targets [N]. */

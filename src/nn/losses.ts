@@ -1,13 +1,16 @@
 // Losses for tagging: cross entropy (single label, hard or soft targets), BCE with logits (multi-label),
-// focal loss and OHEM. Cross entropy and BCE run libtorch's fused kernels; focal loss and OHEM are
-// composed from engine ops, so autograd gives their gradients.
+// focal loss and OHEM. Cross entropy is the engine's (engine/functional.ts) and BCE runs libtorch's fused
+// kernel; focal loss and OHEM are composed from engine ops, so autograd gives their gradients.
 
 import * as F from '../engine/functional.js';
+import { type CrossEntropyOpts, crossEntropy, type Reduction } from '../engine/functional.js';
 import type { Tensor } from '../engine/index.js';
 import * as E from '../engine/index.js';
 import { Module } from './module.js';
 
-export type Reduction = 'mean' | 'sum' | 'none';
+export { crossEntropy, type Reduction };
+/** Options of `crossEntropy`/`CrossEntropyLoss` (the engine's). */
+export type CrossEntropyOptions = CrossEntropyOpts;
 
 function reduce(t: Tensor, reduction: Reduction): Tensor {
   if (reduction === 'mean') return t.mean();
@@ -24,41 +27,6 @@ function checkBatch(name: string, logits: Tensor, target: Tensor): void {
 }
 
 // ---- cross entropy ------------------------------------------------------------------------------
-
-export interface CrossEntropyOptions {
-  /** Per-class weights [C]. */
-  weight?: Tensor;
-  /** Mixes the target with the uniform distribution: (1−ε)·target + ε/C. */
-  labelSmoothing?: number;
-  reduction?: Reduction;
-  /** Class id whose rows are left out (hard targets only). */
-  ignoreIndex?: number;
-}
-
-/**
- * Cross entropy of logits [N, C] against class ids (int64 [N]) or probabilities (float [N, C], e.g. from
- * mixup), as torch.nn.functional.cross_entropy.
- */
-export function crossEntropy(logits: Tensor, target: Tensor, opts: CrossEntropyOptions = {}): Tensor {
-  checkBatch('crossEntropy', logits, target);
-  const soft = target.ndim === logits.ndim;
-  if (!soft && target.dtype !== 'int64' && target.dtype !== 'int32')
-    throw new Error(`crossEntropy: class-id targets must be int64, got ${target.dtype}`);
-  if (soft && target.shape.some((d, i) => d !== logits.shape[i]))
-    throw new Error(
-      `crossEntropy: soft targets [${target.shape.join(', ')}] must match the logits [${logits.shape.join(', ')}]`,
-    );
-  const ls = opts.labelSmoothing ?? 0;
-  if (!(ls >= 0 && ls <= 1)) throw new Error(`crossEntropy: labelSmoothing must be in [0, 1], got ${ls}`);
-  return E.tidy(() =>
-    F.crossEntropy(logits, target.dtype === 'int32' ? target.to('int64') : target, {
-      weight: opts.weight,
-      labelSmoothing: ls,
-      reduction: opts.reduction ?? 'mean',
-      ignoreIndex: opts.ignoreIndex,
-    }),
-  );
-}
 
 export class CrossEntropyLoss extends Module<[Tensor, Tensor], Tensor> {
   constructor(readonly opts: CrossEntropyOptions = {}) {
