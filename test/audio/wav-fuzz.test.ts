@@ -1,10 +1,13 @@
 // Fuzzes the WAV parser with damaged copies of valid files: it must return a sane Audio or throw an
 // AudioDecodeError, never hang, crash, throw anything else or return garbage (NaN, ragged channels).
+// The loop runs in a worker thread: a hang is stopped after HANG_MS and fails the test.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { AudioDecodeError, decodeWav, encodeWav } from '../../src/audio/browser.js';
 import { Random } from '../../src/core/random.js';
+import { startWorker } from '../../src/core/worker-thread.js';
 import { chunk, FSDD_WAV, floatBytes, fmtBody, pcm16, riff, testSignal } from './helpers.js';
 
 function seeds(): Uint8Array[] {
@@ -81,15 +84,21 @@ function mutate(src: Uint8Array, rng: Random): Uint8Array {
   return b;
 }
 
-test('fuzz: damaged WAV files decode sanely or throw AudioDecodeError', () => {
-  const rng = new Random(20240503);
+const ITERATIONS = 4000;
+const SEED = 20240503;
+/** A hang fails the test after this long (the whole loop takes about a second). */
+const HANG_MS = 60_000;
+
+/** The fuzz loop; posts the iteration it is on, so a hang can be named. */
+function fuzz(iterations: number, onIteration: (it: number) => void): { decoded: number; rejected: number } {
+  const rng = new Random(SEED);
   const base = seeds();
   for (const s of base) decodeWav(s, 'seed'); // every seed is valid to begin with
   let decoded = 0;
   let rejected = 0;
-  const iterations = 4000;
   for (let it = 0; it < iterations; it++) {
     const bytes = mutate(rng.choice(base), rng);
+    onIteration(it);
     let audio: ReturnType<typeof decodeWav>;
     try {
       audio = decodeWav(bytes, `fuzz#${it}`);
@@ -113,9 +122,56 @@ test('fuzz: damaged WAV files decode sanely or throw AudioDecodeError', () => {
       for (const v of ch) if (!Number.isFinite(v)) assert.fail(`iteration ${it}: non-finite sample ${v}`);
     }
   }
-  // Both outcomes must be common, or the mutations are not exercising the parser.
-  assert.ok(
-    decoded > iterations / 10 && rejected > iterations / 10,
-    `decoded ${decoded}, rejected ${rejected}`,
-  );
-});
+  return { decoded, rejected };
+}
+
+type FromFuzz = { type: 'at'; it: number } | { type: 'done'; decoded: number; rejected: number };
+
+if (!isMainThread && workerData?.fuzz) {
+  // The loop runs in a worker so that a parser stuck in an endless loop can be stopped and reported.
+  const r = fuzz(ITERATIONS, (it) => {
+    if (it % 50 === 0) parentPort!.postMessage({ type: 'at', it } satisfies FromFuzz);
+  });
+  parentPort!.postMessage({ type: 'done', ...r } satisfies FromFuzz);
+} else {
+  test('fuzz: damaged WAV files decode sanely or throw AudioDecodeError', async () => {
+    const worker = startWorker(import.meta.url, 'wav-fuzz.test', { workerData: { fuzz: true } });
+    let at = -1;
+    try {
+      const r = await new Promise<{ decoded: number; rejected: number }>((resolve, reject) => {
+        const timer = setTimeout(
+          () =>
+            reject(
+              new Error(
+                `the parser did not finish within ${HANG_MS / 1000} s: stuck after iteration ${at} ` +
+                  `(the mutations follow Random(${SEED}); iterations are reported every 50)`,
+              ),
+            ),
+          HANG_MS,
+        );
+        worker.on('message', (m: FromFuzz) => {
+          if (m.type === 'at') at = m.it;
+          else {
+            clearTimeout(timer);
+            resolve(m);
+          }
+        });
+        worker.on('error', (e) => {
+          clearTimeout(timer);
+          reject(e);
+        });
+        worker.on('exit', (code) => {
+          clearTimeout(timer);
+          reject(new Error(`fuzz worker exited with code ${code}`));
+        });
+      });
+      // Both outcomes must be common, or the mutations are not exercising the parser.
+      assert.ok(
+        r.decoded > ITERATIONS / 10 && r.rejected > ITERATIONS / 10,
+        `decoded ${r.decoded}, rejected ${r.rejected}`,
+      );
+    } finally {
+      await worker.terminate();
+    }
+  });
+}
