@@ -3,7 +3,9 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 # What the toolkit needs at run time.
-APT_PACKAGES := libtorch-dev ffmpeg sox
+APT_PACKAGES := libtorch-dev ffmpeg sox libsndfile1-dev libsoxr-dev
+# The demo's data: General-MIDI instruments rendered by FluidSynth (FluidR3 soundfont), words by espeak-ng.
+APT_PACKAGES += fluidsynth fluid-soundfont-gm espeak-ng
 # Reference implementations for fixtures and peer benchmarks only (never imported at run time).
 PEER_PACKAGES := python3-torch python3-torchaudio python3-sklearn python3-numpy python3-scipy
 NODE_STAMP := node_modules/.package-lock.json
@@ -41,6 +43,7 @@ $(NODE_STAMP): package.json package-lock.json
 build: native ts
 
 native: $(NODE_STAMP)
+	$(MAKE) -C native audio
 	$(MAKE) -C native
 
 ts: $(NODE_STAMP)
