@@ -7,6 +7,8 @@
 Prints one JSON line. Run with Debian's python3-torch (1.13), the same libtorch the engine binds."""
 import argparse
 import json
+import os
+import resource
 import statistics
 import time
 
@@ -89,23 +91,28 @@ def main():
             with torch.no_grad():
                 model(x)
 
-    times, cpu = [], []
+    times, cpu, sys_, faults = [], [], [], []
     for i in range(a.warmup + a.steps):
-        c0 = time.process_time()  # CPU time of all the process's threads, as Node's process.cpuUsage()
+        r0 = resource.getrusage(resource.RUSAGE_SELF)  # all the process's threads, as Node's resourceUsage()
         t0 = time.perf_counter()
         step()
         sync()
         dt = time.perf_counter() - t0
-        dc = time.process_time() - c0
+        r1 = resource.getrusage(resource.RUSAGE_SELF)
         if i >= a.warmup:
             times.append(dt)
-            cpu.append(dc)
+            cpu.append(r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime)
+            sys_.append(r1.ru_stime - r0.ru_stime)
+            faults.append(r1.ru_minflt - r0.ru_minflt)
     ms = statistics.median(times) * 1000
     print(json.dumps({
         'impl': 'torch', 'torch_version': torch.__version__, 'mode': a.mode, 'model': 'cnn-model-1',
         'batch': a.batch, 'size': a.size, 'steps': a.steps, 'threads': torch.get_num_threads(),
         'device': a.device, 'ms_per_step': round(ms, 3),
         'cpu_ms_per_step': round(statistics.median(cpu) * 1000, 3), 'samples_per_s': round(a.batch / ms * 1000, 3),
+        'sys_ms_per_step': round(statistics.median(sys_) * 1000, 3), 'minflt_per_step': statistics.median(faults),
+        'max_rss_mb': round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        'allocator': 'environment' if os.environ.get('MALLOC_MMAP_THRESHOLD_') else 'glibc-default',
     }))
 
 

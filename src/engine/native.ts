@@ -59,7 +59,7 @@ export interface NativeAddon extends Record<UnaryName, (t: H) => H> {
   cudaIsAvailable(): boolean;
   cudaDeviceCount(): number;
   cudaSynchronize(device: number | null): void;
-  buildInfo(): { torchVersion: string; cuda: boolean; cxx11Abi: boolean; parallel: string };
+  buildInfo(): { torchVersion: string; cuda: boolean; cxx11Abi: boolean; parallel: string; malloc: string };
   // data in/out, metadata
   fromBuffer(
     data: ArrayBufferView,

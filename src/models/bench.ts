@@ -38,6 +38,14 @@ export interface ModelBenchResult {
    * processes on a loaded machine, since time spent descheduled is not counted.
    */
   cpu_ms_per_step: number;
+  /** Median system (kernel) CPU time per step: page faults and munmap show up here. */
+  sys_ms_per_step?: number;
+  /** Median minor page faults per step (memory the allocator gave back and faulted in again). */
+  minflt_per_step?: number;
+  /** The process's peak resident memory at the end of the run, MiB. */
+  max_rss_mb?: number;
+  /** How the process's allocator was set up (buildInfo().malloc for ours). */
+  allocator?: string;
   impl: 'audiotag' | 'torch';
   mode: BenchMode;
   model: string;
@@ -123,17 +131,21 @@ export function benchModel(opts: ModelBenchOptions): ModelBenchResult {
   const sync = o.device.startsWith('cuda') ? () => E.tidy(() => void x.sum().item()) : () => {};
   const times: number[] = [];
   const cpu: number[] = [];
+  const sys: number[] = [];
+  const faults: number[] = [];
   try {
     for (let i = 0; i < o.warmup + o.steps; i++) {
-      const c0 = process.cpuUsage();
+      const r0 = process.resourceUsage();
       const t0 = performance.now();
       step();
       sync();
       const dt = performance.now() - t0;
-      const dc = process.cpuUsage(c0);
+      const r1 = process.resourceUsage();
       if (i >= o.warmup) {
         times.push(dt);
-        cpu.push((dc.user + dc.system) / 1000);
+        cpu.push((r1.userCPUTime - r0.userCPUTime + r1.systemCPUTime - r0.systemCPUTime) / 1000);
+        sys.push((r1.systemCPUTime - r0.systemCPUTime) / 1000);
+        faults.push(r1.minorPageFault - r0.minorPageFault);
       }
     }
   } finally {
@@ -147,6 +159,10 @@ export function benchModel(opts: ModelBenchOptions): ModelBenchResult {
     ms_per_step: round3(ms),
     threads: E.getNumThreads(),
     cpu_ms_per_step: round3(median(cpu)),
+    sys_ms_per_step: round3(median(sys)),
+    minflt_per_step: median(faults),
+    max_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+    allocator: E.buildInfo().malloc,
     impl: 'audiotag',
     mode: o.mode,
     model: o.model,
@@ -196,6 +212,10 @@ export function benchTorchPeer(opts: ModelBenchOptions): ModelBenchResult {
     ms_per_step: res.ms_per_step,
     threads: res.threads,
     cpu_ms_per_step: res.cpu_ms_per_step,
+    sys_ms_per_step: res.sys_ms_per_step,
+    minflt_per_step: res.minflt_per_step,
+    max_rss_mb: res.max_rss_mb,
+    allocator: res.allocator,
     impl: 'torch',
     mode: o.mode,
     model: o.model,
