@@ -18,6 +18,8 @@ export interface WindowSpec {
   /** frames × hop / sampleRate (samples / sampleRate for waveform models). */
   seconds: number;
   hopSeconds: number;
+  /** Waveform samples of one window: they give exactly `frames` frames (front-end graphs take these). */
+  samples: number;
   /** How short clips were padded to a window ('wrap' repeats the clip, 'constant' pads with padValue). */
   pad: 'wrap' | 'constant';
   padValue: number;

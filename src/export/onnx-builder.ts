@@ -156,6 +156,13 @@ export class GraphBuilder {
     return name;
   }
 
+  /** A 0-d int64 initialiser (Range bounds, STFT's frame step). */
+  intScalar(v: number): string {
+    const name = this.fresh('i');
+    this.initializers.push(int64Tensor(name, [v], []));
+    return name;
+  }
+
   /** Any prepared tensor proto as an initialiser (its name is replaced by a fresh one). */
   tensor(prefix: string, t: onnx.ITensorProto): string {
     const name = this.fresh(prefix);

@@ -4,9 +4,12 @@ import { register as augment } from './augment.js';
 import { register as bench } from './bench.js';
 import { register as dataset } from './dataset.js';
 import { register as demo } from './demo.js';
+import { register as embed } from './embed.js';
 import { register as evaluate } from './evaluate.js';
+import { register as exportCmd } from './export.js';
 import { register as features } from './features.js';
 import { register as info } from './info.js';
+import { register as predict } from './predict.js';
 import { register as score } from './score.js';
 import { register as train } from './train.js';
 
@@ -17,9 +20,12 @@ export const commands: RegisterCommand[] = [
   bench,
   dataset,
   demo,
+  embed,
   evaluate,
+  exportCmd,
   features,
   info,
+  predict,
   score,
   train,
 ];
