@@ -361,6 +361,34 @@ function packageRoot(): string {
   }
 }
 
+/**
+ * Environment variables the engine set for itself before libtorch loaded (so they can be kept from child
+ * processes that should run with the user's environment, like the PyTorch peer of the benchmarks).
+ */
+export const engineEnvDefaults: Readonly<Record<string, string>> = threadDefaults();
+
+/**
+ * libtorch's OpenMP runtime (libgomp) reads its wait policy once, when it loads with the addon. By default
+ * an idle OpenMP thread spins for a while before sleeping; on a machine whose cores are shared (other
+ * processes, or the loader's workers) a spinning thread takes the core from the thread that has work, so
+ * 2 threads ran slower than 1 and burnt ~50 % more CPU per training step (docs/engine.md, Threads). A
+ * passive policy makes waiting threads sleep. The user's own OMP_WAIT_POLICY or GOMP_SPINCOUNT wins;
+ * AUDIOTAG_OMP_WAIT=default keeps libgomp's default.
+ */
+function threadDefaults(): Record<string, string> {
+  const env = process.env;
+  if (env.AUDIOTAG_OMP_WAIT === 'default' || env.OMP_WAIT_POLICY || env.GOMP_SPINCOUNT) return {};
+  env.OMP_WAIT_POLICY = 'passive';
+  return { OMP_WAIT_POLICY: 'passive' };
+}
+
+/** process.env without the variables the engine set for itself. */
+export function userEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const k of Object.keys(engineEnvDefaults)) delete env[k];
+  return env;
+}
+
 function load(): NativeAddon {
   // AUDIOTAG_NATIVE points at another build (for example one made with LIBTORCH_DIR=... elsewhere).
   const path = process.env.AUDIOTAG_NATIVE || join(packageRoot(), 'build', 'Release', 'audiotag_native.node');

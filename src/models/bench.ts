@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as E from '../engine/index.js';
+import { userEnv } from '../engine/native.js';
 import { Adam } from '../engine/optim.js';
 import { crossEntropy } from '../nn/losses.js';
 // From index.js, not registry.js: index registers the whole zoo.
@@ -199,7 +200,8 @@ export function benchTorchPeer(opts: ModelBenchOptions): ModelBenchResult {
     ...['--mode', o.mode, '--batch', o.batch, '--size', o.size, '--steps', o.steps, '--warmup', o.warmup],
     ...['--classes', o.classes, '--device', o.device, '--seed', o.seed, '--threads', o.threads ?? 0],
   ].map(String);
-  const r = spawnSync(torchPython(), args, { encoding: 'utf8' });
+  // The peer runs with the user's environment, not the thread defaults the engine gave itself.
+  const r = spawnSync(torchPython(), args, { encoding: 'utf8', env: userEnv() });
   if (r.error) throw new Error(`bench: cannot run ${torchPython()}: ${r.error.message}`);
   if (r.status !== 0)
     throw new Error(
