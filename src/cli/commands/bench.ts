@@ -268,10 +268,67 @@ function addLoaderBench(group: Command): void {
     );
 }
 
+/** `bench prepare`: a cold feature cache of N dataset clips against torchaudio (bench/prepare.ts). */
+function addPrepareBench(group: Command): void {
+  group
+    .command('prepare')
+    .description(
+      'time dataset preparation (decode, resample, log-mel into a fresh cache; clips/s) against torchaudio',
+    )
+    .option('--clips <n>', 'the first N clips of the dataset', '100')
+    .option('--threads <n>', 'worker threads here, torch.set_num_threads there', '2')
+    .option('--preset <name>', 'feature preset', 'fat2019')
+    .option('--data <name>', 'esc10 (FLAC), philharmonia (MP3) or fsdd (WAV) from ../shared/data', 'esc10')
+    .option('--rounds <n>', 'alternate ours / torchaudio this many times (best of each reported)', '1')
+    .option('--backend <name>', 'our spectrograms: js (default) or engine (libtorch in each worker)', 'js')
+    .option('--no-peer', 'skip torchaudio')
+    .option('--json', 'print one JSON line')
+    .action(
+      async (f: {
+        clips: string;
+        threads: string;
+        preset: string;
+        data: string;
+        rounds: string;
+        backend: string;
+        peer: boolean;
+        json?: boolean;
+      }) => {
+        const { PRESET_NAMES } = await import('../../features/config.js');
+        if (!(PRESET_NAMES as string[]).includes(f.preset))
+          throw new UsageError(`--preset must be one of ${PRESET_NAMES.join(', ')}, got "${f.preset}"`);
+        const { PREPARE_DATASETS, runPrepareBench } = await import('../../../bench/prepare.js');
+        if (!(PREPARE_DATASETS as readonly string[]).includes(f.data))
+          throw new UsageError(`--data must be one of ${PREPARE_DATASETS.join(', ')}, got "${f.data}"`);
+        if (!['js', 'engine', 'auto'].includes(f.backend))
+          throw new UsageError(`--backend must be one of js, engine, auto, got "${f.backend}"`);
+        const r = await runPrepareBench({
+          clips: int('--clips', f.clips, 1),
+          threads: int('--threads', f.threads, 1),
+          preset: f.preset as never,
+          data: f.data as never,
+          rounds: int('--rounds', f.rounds, 1),
+          backend: f.backend as never,
+          peer: f.peer,
+        });
+        const peer =
+          r.peer_clips_per_s === null
+            ? ''
+            : `, torchaudio ${r.peer_clips_per_s.toFixed(1)} clips/s (×${r.speedup_vs_peer!.toFixed(2)})`;
+        process.stdout.write(
+          f.json
+            ? `${JSON.stringify(r)}\n`
+            : `prepare ${r.data} ${r.preset}, ${r.clips} clips on ${r.threads} thread(s): ${r.clips_per_s.toFixed(1)} clips/s${peer}\n`,
+        );
+      },
+    );
+}
+
 export function register(program: Command): void {
   const group = program.command('bench').description('benchmarks: speed figures, as JSON with --json');
   addModelBenches(group);
   addFeaturesBench(group);
   addAugmentBench(group);
   addLoaderBench(group);
+  addPrepareBench(group);
 }

@@ -131,6 +131,11 @@ export class FeatureCache {
     return join(this.dir, `${hash.slice(0, 40)}.npy`);
   }
 
+  /** The .npy file that holds (or will hold) the features of content with this hash. */
+  entryFile(contentHash: string): string {
+    return this.entryPath(contentHash);
+  }
+
   /** Cached features of a file, or null when this content has not been computed with this config. */
   async get(path: string): Promise<NDArray | null> {
     const file = this.entryPath(await this.contentHash(path));

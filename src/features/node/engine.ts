@@ -13,6 +13,7 @@ import {
   type BandSpectra,
   bandSpectra,
   featuresFromBands,
+  featuresFromSignal,
   gammatoneOptionsOf,
   melOptionsOf,
   needsPhase,
@@ -20,6 +21,7 @@ import {
   usesGammatone,
 } from '../compute.js';
 import { type FeatureConfig, type FeatureConfigInput, resolveFeatureConfig } from '../config.js';
+import { formatSpec } from '../formats.js';
 import { gammatoneFilterbank } from '../gammatone.js';
 import { melFilterbank } from '../mel.js';
 import { padIndex, resolveStftOptions } from '../stft.js';
@@ -338,6 +340,8 @@ export function featuresFromSignalsEngine(
   config: FeatureConfig,
   opts: EngineFeatureOptions = {},
 ): NDArray[] {
+  // Formats without a filterbank (waveform) have no spectra to compute.
+  if (formatSpec(config.format).filterbank === null) return signals.map((y) => featuresFromSignal(y, config));
   return bandSpectraEngine(signals, config, opts).map((s) => featuresFromBands(s, config));
 }
 

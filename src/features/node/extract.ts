@@ -10,10 +10,10 @@ import type { NDArray } from '../../core/ndarray.js';
 import { startWorker } from '../../core/worker-thread.js';
 import { computeFeatures, prepareSignal } from '../compute.js';
 import { type FeatureConfig, type FeatureConfigInput, resolveFeatureConfig } from '../config.js';
-import type { WorkerReply, WorkerTask } from './protocol.js';
+import type { WorkerReply, WorkerSetup, WorkerTask } from './protocol.js';
 
 type Task =
-  | { kind: 'path'; path: string; load?: { offset?: number; duration?: number } }
+  | { kind: 'path'; path: string; load?: { offset?: number; duration?: number }; out?: string }
   | {
       kind: 'samples';
       samples: Float32Array;
@@ -21,7 +21,8 @@ type Task =
     };
 
 interface Pending {
-  resolve: (a: NDArray) => void;
+  /** data is null when the worker wrote the features to the task's `out` file. */
+  resolve: (a: { data: Float32Array | null; shape: number[] }) => void;
   reject: (e: Error) => void;
   label: string;
 }
@@ -41,14 +42,41 @@ export class FeatureWorkerPool {
   private failure: Error | null = null;
   private closing = false;
 
-  constructor(config: FeatureConfigInput | FeatureConfig, size = availableParallelism()) {
+  /** Resolves when every worker has started (and loaded the engine, for that backend). */
+  readonly ready: Promise<void>;
+
+  /**
+   * @param backend 'js' (default): the TypeScript features; 'engine': libtorch's STFT and filterbank, one
+   *   libtorch thread per worker (a worker that cannot load it uses the TypeScript path).
+   */
+  constructor(
+    config: FeatureConfigInput | FeatureConfig,
+    size = availableParallelism(),
+    opts: { backend?: 'engine' | 'js' } = {},
+  ) {
     if (!Number.isInteger(size) || size < 1)
       throw new Error(`FeatureWorkerPool: size must be ≥ 1, got ${size}`);
     this.size = size;
     this.config = resolveFeatureConfig(config);
+    const setup: WorkerSetup = { config: this.config, backend: opts.backend ?? 'js' };
+    const ready: Promise<void>[] = [];
     for (let i = 0; i < size; i++) {
-      const w = startWorker(import.meta.url, 'worker', { workerData: { config: this.config } });
-      w.on('message', (m: WorkerReply) => this.onReply(w, m));
+      const w = startWorker(import.meta.url, 'worker', { workerData: setup });
+      ready.push(
+        new Promise<void>((res) => {
+          const onReady = (m: unknown) => {
+            if ((m as { ready?: boolean }).ready) {
+              w.off('message', onReady);
+              res();
+            }
+          };
+          w.on('message', onReady);
+          w.once('exit', () => res());
+        }),
+      );
+      w.on('message', (m: WorkerReply | { ready: true }) => {
+        if (!('ready' in m)) this.onReply(w, m);
+      });
       w.on('error', (e) => this.fail(w, e));
       w.on('exit', (code) => {
         if (code !== 0 && !this.closing) this.fail(w, new Error(`feature worker exited with code ${code}`));
@@ -56,13 +84,28 @@ export class FeatureWorkerPool {
       this.workers.push(w);
       this.idle.push(w);
     }
+    this.ready = Promise.all(ready).then(() => undefined);
   }
 
   /** Features of one clip (a file path, or samples at a rate). */
-  run(task: Task): Promise<NDArray> {
+  async run(task: Task): Promise<NDArray> {
+    const r = await this.submit({ ...task, ...(task.kind === 'path' ? { out: undefined } : {}) });
+    return { data: r.data!, shape: r.shape };
+  }
+
+  /** Computes one file's features and writes them to `out` (.npy, atomically); resolves with the shape. */
+  async runToFile(
+    path: string,
+    out: string,
+    load?: { offset?: number; duration?: number },
+  ): Promise<number[]> {
+    return (await this.submit({ kind: 'path', path, out, ...(load ? { load } : {}) })).shape;
+  }
+
+  private submit(task: Task): Promise<{ data: Float32Array | null; shape: number[] }> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closing) return Promise.reject(new Error('FeatureWorkerPool: the pool is closed'));
-    return new Promise<NDArray>((resolve, reject) => {
+    return new Promise((resolve, reject) => {
       const label = task.kind === 'path' ? task.path : 'samples';
       this.queue.push({ task, pending: { resolve, reject, label } });
       this.pump();
@@ -189,7 +232,7 @@ async function runEngine(
           continue;
         }
         try {
-          const audio = await loadAudio(t.path, { mono: true, ...t.load });
+          const audio = await loadAudio(t.path, { mono: true, sampleRate: config.sampleRate, ...t.load });
           prepared[i] = prepareSignal(audio.channels[0]!, audio.sampleRate, config);
         } catch (e) {
           throw new Error(`${t.path}: ${e instanceof Error ? e.message : String(e)}`);
@@ -222,7 +265,7 @@ async function runAll(tasks: Task[], config: FeatureConfig, opts: ExtractOptions
     const out: NDArray[] = [];
     for (const t of tasks) {
       if (t.kind === 'path') {
-        const audio = await loadAudio(t.path, { mono: true, ...t.load });
+        const audio = await loadAudio(t.path, { mono: true, sampleRate: config.sampleRate, ...t.load });
         try {
           out.push(computeFeatures(audio.channels[0]!, audio.sampleRate, config));
         } catch (e) {

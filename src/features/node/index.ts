@@ -11,3 +11,9 @@ export {
   FeatureWorkerPool,
   resolveBackend,
 } from './extract.js';
+export {
+  type PrepareOptions,
+  type PrepareProgress,
+  type PrepareResult,
+  prepareCache,
+} from './prepare.js';
