@@ -12,6 +12,7 @@ import {
   readManifest,
 } from '../../data/index.js';
 import { UsageError } from '../errors.js';
+import { addDatasetPrepare } from './dataset-prepare.js';
 
 interface ValidateFlags {
   format?: string;
@@ -40,6 +41,7 @@ function seconds(flag: string, text: string | undefined): number | undefined {
 
 export function register(program: Command): void {
   const dataset = program.command('dataset').description('inspect and check datasets');
+  addDatasetPrepare(dataset);
   dataset
     .command('validate <manifest>')
     .description(

@@ -47,6 +47,8 @@ interface Flags {
   format?: string;
   nMfcc?: string;
   normalize?: string;
+  outDir?: string;
+  threads?: string;
 }
 
 /** The flag each config key comes from, so config errors can name the flag. */
@@ -149,14 +151,48 @@ export function configFromFlags(f: Flags): FeatureConfig {
   }
 }
 
+/** `--out-dir`: every clip of a folder or manifest on the worker pool (src/features/node/batch.ts). */
+async function batchFeatures(input: string, outDir: string, config: FeatureConfig, f: Flags): Promise<void> {
+  if (f.out !== undefined || f.png !== undefined)
+    throw new UsageError('--out-dir writes one .npy per clip; it cannot be combined with --out or --png');
+  const threads = f.threads === undefined ? undefined : num('--threads', f.threads, { int: true, min: 1 });
+  const { extractToDir, listBatchInputs } = await import('../../features/node/batch.js');
+  const { createProgress } = await import('../progress.js');
+  const inputs = await listBatchInputs(input).catch((e: Error) => {
+    throw new UsageError(e.message);
+  });
+  const progress = createProgress('features', inputs.length, { unit: 'clips', quiet: f.quiet || f.json });
+  const r = await extractToDir(inputs, outDir, config, {
+    threads,
+    onProgress: (p) => progress.update(p.done),
+    onBad: (path, reason) => process.stderr.write(`audiotag: skipping ${path}: ${reason}\n`),
+  });
+  progress.stop();
+  if (f.quiet) return;
+  process.stdout.write(
+    f.json
+      ? `${JSON.stringify(r)}\n`
+      : `${input}: ${r.total} clip(s), ${r.computed} computed, ${r.skipped} already there, ${r.failed} failed; index ${r.index}\n`,
+  );
+  if (r.failed > 0) process.exitCode = 1;
+}
+
 export function register(program: Command): void {
   program
     .command('features')
     .description("compute one clip's features (librosa-exact) and write a NumPy .npy and/or a PNG")
-    .argument('<audio>', 'audio file (WAV natively; FLAC, MP3, OGG, M4A… through ffmpeg)')
+    .argument(
+      '<audio>',
+      'audio file (WAV natively; FLAC, MP3, OGG in process; M4A… through ffmpeg); with --out-dir a folder or a manifest',
+    )
     .option('--preset <name>', `start from a preset: ${PRESET_NAMES.join(', ')}`)
     .option('--config <file.json>', 'FeatureConfig keys as JSON (applied after --preset)')
     .option('--out <file.npy>', 'write the features as float32 .npy')
+    .option(
+      '--out-dir <dir>',
+      'batch: one .npy per clip of the folder/manifest, plus index.csv; reruns skip finished clips',
+    )
+    .option('--threads <n>', 'batch: worker threads (default: one per core)')
     .option('--png <file.png>', 'render the features as a PNG')
     .option('--colormap <name>', 'PNG colour map: magma, viridis, gray', 'magma')
     .option('--axes', 'PNG: draw Hz and time axes')
@@ -184,6 +220,7 @@ export function register(program: Command): void {
     .option('--normalize <n>', `normalisation: ${NORMALIZATIONS.join(', ')}`)
     .action(async (audioPath: string, f: Flags) => {
       const config = configFromFlags(f);
+      if (f.outDir !== undefined) return batchFeatures(audioPath, f.outDir, config, f);
       const colormap = choice('--colormap', f.colormap, ['magma', 'viridis', 'gray'] as Colormap[]);
       const audio = await loadAudio(audioPath, { mono: true });
       const feats = computeFeatures(audio.channels[0]!, audio.sampleRate, config);
