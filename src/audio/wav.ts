@@ -34,6 +34,8 @@ export interface WavHeader {
   /** Bytes of whole frames actually present (the declared size clamped to the end of the file). */
   dataBytes: number;
   frames: number;
+  /** Frames the data chunk declares (more than `frames` when the file is cut short). */
+  declaredFrames: number;
   /** The data chunk declares more bytes than the file holds. */
   truncated: boolean;
 }
@@ -256,6 +258,7 @@ export function parseWavHeader(src: ByteSource, name: string): WavHeader {
     dataOffset,
     dataBytes: frames * frameBytes,
     frames,
+    declaredFrames: Math.floor(declared / frameBytes),
     truncated: declared > available,
   };
 }
@@ -460,4 +463,12 @@ function assertFiniteSamplesForEncode(channels: Float32Array[]): void {
     for (let i = 0; i < x.length; i++)
       if (x[i]! - x[i]! !== 0) throw new RangeError(`encodeWav: sample ${i} of channel ${c} is ${x[i]}`);
   }
+}
+
+/** The warning for a WAV whose data chunk is shorter than its header says (a cut-off download). */
+export function truncationMessage(
+  header: Pick<WavHeader, 'frames' | 'declaredFrames' | 'sampleRate'>,
+): string {
+  const sec = (n: number) => (n / header.sampleRate).toFixed(3);
+  return `truncated WAV: the header says ${header.declaredFrames} frames (${sec(header.declaredFrames)} s), the file holds ${header.frames} (${sec(header.frames)} s); read as far as it goes`;
 }

@@ -3,6 +3,7 @@
 // waveform transforms see one clip, spectrogram transforms one [channels, mels, frames] item (or a batch
 // of them, item by item), and batch transforms see a whole batch plus its targets (they mix items).
 import { z } from 'zod';
+import { formatSchemaIssues } from '../core/errors.js';
 import type { NDArray } from '../core/ndarray.js';
 import type { Random } from '../core/random.js';
 
@@ -112,40 +113,8 @@ export type AnySchema = z.ZodType<any, any>;
 export function parseOptions<S extends AnySchema>(name: string, schema: S, options: unknown): z.output<S> {
   const r = schema.safeParse(options ?? {});
   if (r.success) return r.data;
-  throw new AugmentationError(formatIssues(name, r.error.issues, schema, options));
-}
-
-function valueAt(obj: unknown, path: readonly PropertyKey[]): unknown {
-  let v = obj;
-  for (const k of path)
-    v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
-  return v;
-}
-
-function formatIssues(
-  name: string,
-  issues: readonly z.core.$ZodIssue[],
-  schema: AnySchema,
-  input: unknown,
-): string {
-  const known = schemaKeys(schema);
-  const lines = issues.map((issue) => {
-    if (issue.code === 'unrecognized_keys') {
-      const keys = issue.keys.map((k) => `"${k}"`).join(', ');
-      return `unknown key ${keys}${known.length ? ` (expected one of: ${known.join(', ')})` : ''}`;
-    }
-    const key = issue.path.length ? issue.path.map(String).join('.') : '(options)';
-    const message = issue.message.replace(/^Invalid input: /, '');
-    const value = valueAt(input, issue.path);
-    const got = value === undefined || /received|got /.test(message) ? '' : `, got ${JSON.stringify(value)}`;
-    return `${key}: ${message}${got}`;
-  });
-  return `${name}: ${lines.join('; ')}`;
-}
-
-function schemaKeys(schema: AnySchema): string[] {
-  const shape = (schema as { shape?: Record<string, unknown> }).shape;
-  return shape ? Object.keys(shape) : [];
+  const problems = formatSchemaIssues(r.error.issues, options ?? {}, { schema, root: '(options)' });
+  throw new AugmentationError(`${name}: ${problems.join('; ')}`);
 }
 
 // ---- base classes ----------------------------------------------------------------------------

@@ -1,9 +1,13 @@
 // The `audiotag` command line. Each sub-command lives in src/cli/commands/<name>.ts and
 // exports `register(program)`; this file only wires them together and turns errors into messages.
+//
+// Exit codes, for every command: 0 success; 1 the work failed (a file that does not decode, a run that
+// diverged, a batch with bad inputs); 2 a usage error (unknown flag, missing option, bad value, bad config).
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { commands } from './commands/index.js';
-import { UsageError } from './errors.js';
+import { errorMessage, UsageError } from './errors.js';
+import { installCliLogger } from './progress.js';
 
 export function buildProgram(): Command {
   const program = new Command('audiotag')
@@ -17,16 +21,18 @@ export function buildProgram(): Command {
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
+  installCliLogger();
   try {
     await program.parseAsync(argv, { from: 'user' });
     // A command may report failure without throwing (for example after printing every problem it found).
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) {
-      // --help and --version also arrive here, with exit code 0.
-      return err.exitCode;
+      // --help and --version arrive here with exit code 0; commander's own errors (unknown option,
+      // missing argument or option, invalid value) are usage errors: 2.
+      return err.exitCode === 0 ? 0 : 2;
     }
-    const message = err instanceof Error ? err.message : String(err);
+    const message = errorMessage(err);
     process.stderr.write(`audiotag: ${message}\n`);
     if (process.env.AUDIOTAG_DEBUG && err instanceof Error && err.stack)
       process.stderr.write(`${err.stack}\n`);

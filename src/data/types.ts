@@ -42,6 +42,7 @@ export type ProblemKind =
   | 'empty-class'
   | 'empty-dataset' // nothing listed at all
   | 'decode'
+  | 'truncated' // a WAV whose data chunk is shorter than its header says
   | 'duration';
 
 /** One thing wrong with a manifest or a clip; readers collect all of them instead of stopping at the first. */

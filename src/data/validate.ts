@@ -1,6 +1,7 @@
 // Checks that every clip of a dataset decodes and has a sensible length; used by `audiotag dataset
 // validate`. Decoding goes through src/audio (native WAV, ffmpeg for the rest).
 import { audioInfo, loadAudio } from '../audio/index.js';
+import { truncationMessage } from '../audio/wav.js';
 import type { Dataset, Problem } from './types.js';
 
 export interface AudioCheckOptions {
@@ -40,13 +41,21 @@ export async function checkAudio(
       const i = next++;
       const it = items[i]!;
       const at = { source, line: lines[i], id: it.id };
+      const truncated = (message: string) =>
+        found.push({ i, problem: { ...at, severity: 'error', kind: 'truncated', message } });
       try {
         let seconds: number;
         if (decode) {
-          const audio = await loadAudio(it.path);
+          // The warning reads "<file>: truncated WAV: the header says N frames …, the file holds M …".
+          const audio = await loadAudio(it.path, {
+            onWarning: (w) => truncated(`${it.id}: ${w.slice(w.indexOf('truncated'))}`),
+          });
           seconds = (audio.channels[0]?.length ?? 0) / audio.sampleRate;
         } else {
-          seconds = (await audioInfo(it.path)).duration;
+          const info = await audioInfo(it.path);
+          seconds = info.duration;
+          if (info.declaredFrames !== undefined)
+            truncated(`${it.id}: ${truncationMessage({ ...info, declaredFrames: info.declaredFrames })}`);
         }
         durations[i] = seconds;
         const s = seconds.toFixed(3);

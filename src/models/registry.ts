@@ -2,6 +2,7 @@
 // YAML/CLI config names a model and its options and gets a clear error for a wrong key or value.
 
 import type { z } from 'zod';
+import { formatSchemaIssues, SchemaError } from '../core/errors.js';
 import { cnnModel1Definition } from './cnn-model-1.js';
 import { smallCnnDefinition } from './small-cnn.js';
 import type { AudioModel, InputSpec, ModelDefinition } from './types.js';
@@ -38,13 +39,6 @@ export function registerModel<S extends z.ZodType>(def: ModelDefinition<S>): voi
 
 for (const def of BUILTIN) registerModel(def);
 
-function formatIssues(name: string, error: z.ZodError): string {
-  const lines = error.issues.map((i) => {
-    const key = i.path.length > 0 ? i.path.join('.') : '(config)';
-    return `  ${key}: ${i.message}`;
-  });
-  return `model "${name}": invalid config\n${lines.join('\n')}`;
-}
 
 export function getModelDefinition(name: string): ModelDefinition {
   const def = registry.get(name);
@@ -57,7 +51,11 @@ export function getModelDefinition(name: string): ModelDefinition {
 export function resolveModelConfig(name: string, config: unknown = {}): unknown {
   const def = getModelDefinition(name);
   const r = def.configSchema.safeParse(config ?? {});
-  if (!r.success) throw new Error(formatIssues(name, r.error));
+  if (!r.success)
+    throw new SchemaError(
+      `model "${name}": invalid config`,
+      formatSchemaIssues(r.error.issues, config ?? {}, { schema: def.configSchema }),
+    );
   return r.data;
 }
 

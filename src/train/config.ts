@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
+import { formatSchemaIssues } from '../core/errors.js';
 import { FOLD_STRATEGIES, MANIFEST_FORMATS } from '../data/index.js';
 import { type FeatureConfig, FeatureConfigError, resolveFeatureConfig } from '../features/config.js';
 import { isMetricName, METRIC_NAMES } from '../metrics/index.js';
@@ -205,68 +206,13 @@ function valueAt(obj: unknown, path: readonly PropertyKey[]): unknown {
   return v;
 }
 
-type AnySchema = z.ZodType & { _zod: { def: Record<string, unknown> } };
-
-/** The keys an object schema at `path` accepts (through optional/default/nullable/union wrappers). */
-function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
-  const unwrap = (s: AnySchema): AnySchema[] => {
-    const def = s._zod.def;
-    switch (def.type) {
-      case 'optional':
-      case 'nullable':
-      case 'default':
-      case 'prefault':
-      case 'readonly':
-        return unwrap(def.innerType as AnySchema);
-      case 'pipe':
-        return unwrap(def.in as AnySchema);
-      case 'union':
-        return (def.options as AnySchema[]).flatMap(unwrap);
-      default:
-        return [s];
-    }
-  };
-  let level = unwrap(schema as AnySchema);
-  for (const k of path) {
-    level = level.flatMap((s) => {
-      const shape = s._zod.def.shape as Record<string, AnySchema> | undefined;
-      const child = shape && typeof k === 'string' ? shape[k] : undefined;
-      return child ? unwrap(child) : [];
-    });
-  }
-  const keys = new Set<string>();
-  for (const s of level)
-    for (const k of Object.keys((s._zod.def.shape as object | undefined) ?? {})) keys.add(k);
-  return [...keys];
-}
-
-function dotted(path: readonly PropertyKey[]): string {
-  return path.map(String).join('.');
-}
-
-/** One line per zod issue: `key: what was expected, got what`. */
+/** One line per zod issue, `dotted.key: expected …, got …` (the project's one formatter, src/core/errors.ts). */
 export function formatIssues(
   error: z.ZodError,
   input: unknown,
   schema: z.ZodType = trainConfigSchema,
 ): string[] {
-  return error.issues.map((issue) => {
-    if (issue.code === 'unrecognized_keys') {
-      const expected = keysAt(schema, issue.path);
-      return issue.keys
-        .map(
-          (k) =>
-            `${dotted([...issue.path, k])}: unknown key${expected.length ? ` (expected one of ${expected.join(', ')})` : ''}`,
-        )
-        .join('\n  ');
-    }
-    const key = dotted(issue.path) || '(config)';
-    const got = valueAt(input, issue.path);
-    const message = issue.message.replace(/^Invalid input: /, '').replace(/^Invalid option: /, '');
-    if (got === undefined && issue.code === 'invalid_type')
-      return `${key}: missing (${message.replace(/, received undefined$/, '')})`;
-    return `${key}: ${message.replace(/, received \w+$/, '')}, got ${describe(got)}`;
-  });
+  return formatSchemaIssues(error.issues, input, { schema });
 }
 
 // ---- overrides ------------------------------------------------------------------------------------

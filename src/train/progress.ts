@@ -1,6 +1,6 @@
-// What the trainer tells the person watching: a cli-progress bar on stderr (steps/s, ETA, running loss,
-// last validation metric) when stderr is a terminal, one summary line per epoch otherwise (logs of nohup
-// runs stay readable), nothing at all with --quiet.
+// What the trainer tells the person watching: a cli-progress bar (steps/s, ETA, running loss, last
+// validation metric) for a terminal, one summary line per epoch and a step line every few seconds otherwise
+// (logs of nohup runs stay readable). Nothing here picks a stream: the caller (the CLI) passes it.
 import cliProgress from 'cli-progress';
 
 export interface EpochSummary {
@@ -55,17 +55,38 @@ export function summaryLine(s: EpochSummary): string {
   return parts.join('  ');
 }
 
-/** Plain lines on a stream (no bar): epoch summaries and messages. */
-export function lineReporter(write: (s: string) => void = (s) => process.stderr.write(s)): Reporter {
+/**
+ * Plain lines (no bar): epoch summaries, messages, and while an epoch runs a step line with rate and ETA
+ * every `everySeconds` (default 10; 0 or Infinity: none).
+ */
+export function lineReporter(write: (s: string) => void, everySeconds = 10): Reporter {
+  let head = '';
+  let steps = 0;
+  let started = 0;
+  let last = 0;
   return {
     ...silentReporter,
+    epochStart(label, epoch, epochs, n) {
+      head = `${label} epoch ${epoch}/${epochs}`;
+      steps = n;
+      started = performance.now();
+      last = started;
+    },
+    step(done, loss) {
+      const now = performance.now();
+      if (!(everySeconds > 0 && Number.isFinite(everySeconds)) || now - last < everySeconds * 1000) return;
+      last = now;
+      const rate = done / ((now - started) / 1000);
+      const eta = rate > 0 ? ` ETA ${Math.round((steps - done) / rate)} s` : '';
+      write(`${head}: step ${done}/${steps}, ${rate.toFixed(2)} steps/s${eta}, loss ${fmt(loss)}\n`);
+    },
     epochEnd: (s) => write(`${summaryLine(s)}\n`),
     message: (t) => write(`${t}\n`),
   };
 }
 
-/** A progress bar per epoch on stderr, then the summary line. */
-export function barReporter(stream: NodeJS.WriteStream = process.stderr): Reporter {
+/** A progress bar per epoch on `stream`, then the summary line. */
+export function barReporter(stream: NodeJS.WriteStream): Reporter {
   let bar: cliProgress.SingleBar | null = null;
   let started = 0;
   let lastMetric = '';
@@ -113,10 +134,4 @@ export function barReporter(stream: NodeJS.WriteStream = process.stderr): Report
     },
     close: stop,
   };
-}
-
-/** The reporter for a command: bar on a TTY, lines otherwise, none when quiet. */
-export function defaultReporter(quiet: boolean): Reporter {
-  if (quiet) return silentReporter;
-  return process.stderr.isTTY ? barReporter() : lineReporter();
 }

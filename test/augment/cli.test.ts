@@ -136,7 +136,7 @@ describe('audiotag augment', () => {
     writeFileSync(cfg, 'name: Gain\nminGainDb: loud\n');
     const r = await run(digit, '--config', cfg, '--out', join(dir, 'x.wav'));
     assert.equal(r.code, 1);
-    assert.match(r.err, /bad\.yaml: Gain: minGainDb: expected number/);
+    assert.match(r.err, /bad\.yaml: Gain: minGainDb: expected a number, got "loud"/);
     assert.equal(existsSync(join(dir, 'x.wav')), false);
   });
 });

@@ -94,16 +94,16 @@ describe('specs and the registry', () => {
 
   it('errors name the transform, where it sits, the key and what was expected', () => {
     const cases: [unknown, RegExp][] = [
-      [{ name: 'GaussianSNR', minSnrDb: 'loud' }, /^GaussianSNR: minSnrDb: expected number, received string/],
+      [{ name: 'GaussianSNR', minSnrDb: 'loud' }, /^GaussianSNR: minSnrDb: expected a number, got "loud"/],
       [
         { name: 'Gain', gainDb: 3 },
-        /^Gain: unknown key "gainDb" \(expected one of: p, minGainDb, maxGainDb\)/,
+        /^Gain: gainDb: unknown key \(expected one of p, minGainDb, maxGainDb\)/,
       ],
       [
         { name: 'Gain', minGainDb: 6, maxGainDb: 0 },
         /^Gain: maxGainDb: expected maxGainDb ≥ minGainDb \(6\), got 0/,
       ],
-      [{ name: 'Gain', p: 2 }, /^Gain: p: Too big: expected number to be <=1/],
+      [{ name: 'Gain', p: 2 }, /^Gain: p: expected a number ≤ 1, got 2/],
       [{ name: 'Gian' }, /unknown augmentation "Gian" \(known: Compose, OneOf, SomeOf, Gain,/],
       [{ p: 1 }, /"name" must be the augmentation's name/],
       [

@@ -53,7 +53,7 @@ describe('training config', () => {
     const p = problems(raw);
     const find = (key: string) =>
       p.find((l) => l.startsWith(`${key}:`)) ?? assert.fail(`no line for ${key} in\n${p.join('\n')}`);
-    assert.match(find('train.epochs'), /expected number, got "many"/);
+    assert.match(find('train.epochs'), /expected a number, got "many"/);
     assert.match(find('train.optimizer.lr'), /-1/);
     assert.match(find('train.optimizer.name'), /sgd.*adam.*adamw.*got "adagrad"/);
     assert.match(find('train.schedul'), /unknown key \(expected one of .*schedule/);
@@ -175,7 +175,7 @@ describe('training config', () => {
     assert.match(r.stderr, /train\.epochz: unknown key/);
     const r2 = await runCli(['train', '--config', file, '--out', join(dir, 'run'), '--folds', 'one']);
     assert.equal(r2.code, 2);
-    assert.match(r2.stderr, /--folds must be fold indices/);
+    assert.match(r2.stderr, /--folds: expected fold indices/);
   });
 
   test('the shipped configs and the demo config validate', () => {

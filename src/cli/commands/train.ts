@@ -3,6 +3,8 @@
 import type { Command } from 'commander';
 import { ConfigError, loadTrainConfig, parseOverrideArgs } from '../../train/config.js';
 import { UsageError } from '../errors.js';
+import { parseFoldList, requireInputFile, requireOutputDir } from '../flags.js';
+import { trainReporter } from '../progress.js';
 
 interface TrainFlags {
   config?: string;
@@ -12,15 +14,7 @@ interface TrainFlags {
   force?: boolean;
 }
 
-/** `1,3` → [1, 3]; names the flag when a part is not a fold index. */
-export function parseFoldList(flag: string, text: string | undefined): number[] | undefined {
-  if (text === undefined) return undefined;
-  const parts = text.split(',').map((s) => s.trim());
-  const folds = parts.map(Number);
-  if (parts.some((p) => !/^\d+$/.test(p)))
-    throw new UsageError(`${flag} must be fold indices separated by commas (e.g. 0,2), got "${text}"`);
-  return [...new Set(folds)].sort((a, b) => a - b);
-}
+export { parseFoldList };
 
 export function register(program: Command): void {
   program
@@ -45,6 +39,8 @@ export function register(program: Command): void {
     )
     .action(async (flags: TrainFlags, cmd: Command) => {
       const folds = parseFoldList('--folds', flags.folds);
+      if (flags.config !== undefined) requireInputFile('--config', flags.config);
+      requireOutputDir('--out', flags.out);
       let config: ReturnType<typeof loadTrainConfig>;
       try {
         config = loadTrainConfig({ file: flags.config, overrides: parseOverrideArgs(cmd.args) });
@@ -53,14 +49,22 @@ export function register(program: Command): void {
         throw e;
       }
       // Imported here: it loads the engine (libtorch), which the rest of the CLI does not need.
-      const { runTraining } = await import('../../train/run.js');
-      const summary = await runTraining({
-        config,
-        out: flags.out,
-        folds,
-        quiet: flags.quiet,
-        force: flags.force,
-      });
+      const { runTraining, RunExistsError } = await import('../../train/run.js');
+      let summary: Awaited<ReturnType<typeof runTraining>>;
+      try {
+        summary = await runTraining({
+          config,
+          out: flags.out,
+          folds,
+          force: flags.force,
+          reporter: trainReporter(flags.quiet),
+        });
+      } catch (e) {
+        if (e instanceof RunExistsError)
+          throw new UsageError(`--out ${e.message}; use another --out, or --force to replace it`);
+        if (e instanceof RangeError && /^folds: /.test(e.message)) throw new UsageError(`--${e.message}`);
+        throw e;
+      }
       const main = Object.entries(summary.metrics)
         .map(([n, s]) => `${n} ${s.mean.toFixed(4)} ± ${s.std.toFixed(4)}`)
         .join(', ');
