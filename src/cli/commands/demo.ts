@@ -1,27 +1,18 @@
-// `audiotag demo`: the whole pipeline on real recordings in under a minute on an idle 2-core machine — a
-// small CNN learns the ten spoken digits of FSDD on the official split (recordings 5–49 of each digit and
-// speaker train it, 0–4 test it), then the run's metrics are printed. Without the shared data it falls back to the
-// synthetic noise-vs-tone demo (src/models/demo.ts). The engine is imported when the command runs, so the
-// rest of the CLI works without the native addon.
+// `audiotag demo`: the toolkit's tour on data it makes itself, so it runs on a fresh machine with nothing
+// beside the repository. The data (General-MIDI instruments rendered by FluidSynth, words spoken by
+// espeak-ng, over noise; curated single-label clips, multi-label mixtures with noisy labels, a held-out
+// test set) is generated from a seed into a cache folder (src/demo/generate.ts), then the tour's steps run
+// (src/demo/tour.ts): train k-fold, evaluate on the test set, and the steps still to land are listed.
+// `--fsdd DIR` and `--synthetic` keep the earlier demos (spoken digits from an FSDD folder; noise vs tone).
+// The engine is imported when a step runs, so the rest of the CLI works without the native addon.
 
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 
-/** ../shared/data/fsdd next to the package root, where the project keeps its data. */
-function defaultFsdd(): string {
-  const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
-  for (const up of ['..', '../..']) {
-    const p = resolve(root, up, 'shared/data/fsdd');
-    if (existsSync(join(p, 'meta.csv'))) return p;
-  }
-  return resolve(root, '../shared/data/fsdd');
-}
-
-/** The demo's training config: small enough for about a minute on 2 CPU cores. */
+/** The FSDD demo's training config (`audiotag demo --fsdd DIR`): small enough for about a minute on 2 cores. */
 export function demoConfig(fsdd: string, epochs: number, seed: number): Record<string, unknown> {
   return {
     seed,
@@ -55,56 +46,105 @@ export function demoConfig(fsdd: string, epochs: number, seed: number): Record<s
   };
 }
 
+interface DemoFlags {
+  quick?: boolean;
+  dataDir?: string;
+  out: string;
+  seed: string;
+  epochs?: string;
+  jobs?: string;
+  dataOnly?: boolean;
+  regenerate?: boolean;
+  fsdd?: string;
+  synthetic?: boolean;
+}
+
+function positiveInt(flag: string, v: string | undefined, min = 1): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < min)
+    throw new UsageError(`${flag} must be an integer >= ${min}, got "${v}"`);
+  return n;
+}
+
+async function fsddDemo(dir: string, epochs: number, seed: number, say: (s: string) => void): Promise<void> {
+  const fsdd = resolve(dir);
+  if (!existsSync(join(fsdd, 'meta.csv')))
+    throw new UsageError(`--fsdd: ${fsdd} has no meta.csv (expected the FSDD folder)`);
+  const { loadTrainConfig } = await import('../../train/config.js');
+  const { runTraining } = await import('../../train/run.js');
+  const { lineReporter } = await import('../../train/progress.js');
+  const out = mkdtempSync(join(tmpdir(), 'audiotag-demo-fsdd-'));
+  say(
+    'FSDD spoken digits, official split: recordings 5-49 of each digit and speaker train a small CNN, 0-4 test it',
+  );
+  const config = loadTrainConfig({ object: demoConfig(fsdd, epochs, seed) });
+  const m = await runTraining({
+    config,
+    out,
+    force: true,
+    reporter: lineReporter((s) => process.stdout.write(s)),
+  });
+  say(
+    `\ntest accuracy ${((m.metrics.accuracy?.mean ?? Number.NaN) * 100).toFixed(1)} % on ${m.folds[0]?.val ?? '?'} clips; run directory: ${out}`,
+  );
+}
+
 export function register(program: Command): void {
   program
     .command('demo')
-    .description('train a small CNN on spoken digits (FSDD) for about a minute, then print its test metrics')
-    .option('--epochs <n>', 'training epochs', '8')
-    .option('--seed <n>', 'random seed', '0')
-    .option('--data <dir>', 'the FSDD folder (meta.csv + audio/); default ../shared/data/fsdd')
-    .option('--out <dir>', 'run directory (default: a new folder under the system temp dir)')
-    .option('--synthetic', 'the no-data demo: noise vs noise + tone')
-    .action(async (o: { epochs: string; seed: string; data?: string; out?: string; synthetic?: boolean }) => {
-      const epochs = Number(o.epochs);
-      const seed = Number(o.seed);
-      if (!Number.isInteger(epochs) || epochs < 1)
-        throw new UsageError(`--epochs must be a positive integer, got ${o.epochs}`);
-      if (!Number.isInteger(seed) || seed < 0)
-        throw new UsageError(`--seed must be a non-negative integer, got ${o.seed}`);
+    .description(
+      'generate a data set (FluidSynth instruments, espeak-ng words, noisy-label mixtures) and tour the toolkit on it',
+    )
+    .option('--quick', 'the small tour (about 3 minutes on 2 cores): fewer clips, 3 folds, fewer epochs')
+    .option('--data-dir <dir>', 'cache folder of the generated data (default ~/.cache/audiotag/demo)')
+    .option('--out <dir>', 'where the tour writes its runs, reports and summary.json', 'runs/demo')
+    .option('--seed <n>', 'seed of the data and the training', '0')
+    .option('--epochs <n>', "training epochs (default: the config's; 20 with --quick)")
+    .option('--jobs <n>', 'parallel FluidSynth/espeak-ng processes (default: the core count)')
+    .option('--data-only', 'generate (or check) the data set, print where it is, and stop')
+    .option('--regenerate', 'generate the data again even when a valid cached copy exists')
+    .option('--fsdd <dir>', 'instead: the earlier demo, a small CNN on an FSDD folder (meta.csv + audio/)')
+    .option('--synthetic', 'instead: the no-data smoke test, a tiny CNN telling noise from noise + tone')
+    .action(async (o: DemoFlags) => {
       const say = (s: string) => process.stdout.write(`${s}\n`);
-      const fsdd = resolve(o.data ?? defaultFsdd());
-      if (o.synthetic || !existsSync(join(fsdd, 'meta.csv'))) {
-        if (!o.synthetic) {
-          if (o.data) throw new UsageError(`--data: ${fsdd} has no meta.csv (expected the FSDD folder)`);
-          say(`(no FSDD at ${fsdd}: running the synthetic demo instead)`);
-        }
+      const seed = positiveInt('--seed', o.seed, 0)!;
+      const epochs = positiveInt('--epochs', o.epochs);
+      const jobs = positiveInt('--jobs', o.jobs);
+      if (o.fsdd && o.synthetic)
+        throw new UsageError('--fsdd and --synthetic are two different demos: give one');
+      if (o.synthetic) {
         const { runDemo } = await import('../../models/demo.js');
         runDemo({ steps: 60, seed, log: say });
         return;
       }
-      const { loadTrainConfig } = await import('../../train/config.js');
-      const { runTraining } = await import('../../train/run.js');
-      const { lineReporter } = await import('../../train/progress.js');
-      const out = resolve(o.out ?? mkdtempSync(join(tmpdir(), 'audiotag-demo-')));
-      const t0 = performance.now();
-      say(
-        'FSDD spoken digits, official split: recordings 5-49 of each digit and speaker train a small CNN, 0-4 test it',
-      );
-      const config = loadTrainConfig({ object: demoConfig(fsdd, epochs, seed) });
-      const m = await runTraining({
-        config,
-        out,
-        force: true,
-        reporter: lineReporter((s) => process.stdout.write(s)),
-      });
-      const secs = (performance.now() - t0) / 1000;
-      const acc = m.metrics.accuracy?.mean ?? Number.NaN;
-      say(
-        `\ntest accuracy ${(acc * 100).toFixed(1)} % on ${m.folds[0]?.val ?? '?'} clips (chance 10 %), ${secs.toFixed(0)} s in all`,
-      );
-      say(`run directory: ${out}`);
-      say(
-        `score other clips with: audiotag evaluate --run ${out} --manifest <manifest.csv> --audio-dir <folder>`,
-      );
+      if (o.fsdd) return fsddDemo(o.fsdd, epochs ?? 8, seed, say);
+
+      const { SIZES } = await import('../../demo/plan.js');
+      const { defaultDataRoot } = await import('../../demo/generate.js');
+      const { TOUR, runTour, summaryText } = await import('../../demo/tour.js');
+      type Ctx = import('../../demo/tour.js').TourContext;
+      const size = o.quick ? SIZES.quick : SIZES.full;
+      const ctx: Ctx = {
+        dataRoot: resolve(o.dataDir ?? defaultDataRoot()),
+        size,
+        seed,
+        quick: o.quick === true,
+        out: resolve(o.out),
+        epochs,
+        jobs,
+        regenerate: o.regenerate,
+        log: say,
+        results: new Map(),
+      };
+      if (o.dataOnly) {
+        const t0 = performance.now();
+        const r = await TOUR.find((s) => s.id === 'data')!.run!(ctx);
+        say(`${r.result}\n${ctx.data!.dir} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+        return;
+      }
+      const commands = new Set(program.commands.map((c) => c.name()));
+      const summary = await runTour(ctx, commands);
+      say(summaryText(summary, ctx.out));
     });
 }
