@@ -62,12 +62,13 @@ export async function tinyRun(dir: string, name: string, seed: number): Promise<
 export function runCli(
   args: string[],
   cwd = ROOT,
+  env: Record<string, string> = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((res) => {
     execFile(
       process.execPath,
       ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args],
-      { cwd, env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 64 << 20 },
+      { cwd, env: { ...process.env, NO_COLOR: '1', ...env }, maxBuffer: 64 << 20 },
       (err, stdout, stderr) =>
         res({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
     );

@@ -10,6 +10,7 @@ import { before, describe, test } from 'node:test';
 import { loadAudio, writeWav } from '../../src/audio/index.js';
 import { parseCsv } from '../../src/data/csv.js';
 import * as E from '../../src/engine/index.js';
+import { exportRun } from '../../src/export/export.js';
 import { computeFeatures } from '../../src/features/compute.js';
 import { decodeNpy } from '../../src/features/npy.js';
 import { RAVEN_COLUMNS } from '../../src/infer/formats.js';
@@ -371,6 +372,35 @@ describe('audiotag predict', () => {
     } finally {
       await t.dispose();
     }
+  });
+
+  test('an ONNX export tags like the engine, with libtorch hidden', async () => {
+    const onnx = join(dir, 'a0.onnx');
+    writeFileSync(onnx, exportRun(join(runA, 'fold0', 'best'), { frontend: true }).bytes);
+    const a = join(dir, 'out-engine');
+    const b = join(dir, 'out-onnx');
+    const common = [input, '--format', 'jsonl,kaggle', '--workers', '0'];
+    const re = await runCli(['predict', '--model', join(runA, 'fold0', 'best'), ...common, '--out', a]);
+    const ro = await runCli(['predict', '--model', onnx, ...common, '--out', b], ROOT, {
+      AUDIOTAG_NATIVE: join(dir, 'no-such-addon.node'),
+    });
+    assert.equal(re.code, 1, re.stderr);
+    assert.equal(ro.code, 1, `only bad.wav is skipped without libtorch: ${ro.stderr}`);
+    assert.match(ro.stderr, /bad\.wav/);
+    assert.match(ro.stdout, /5 file\(s\) tagged/);
+    const rows = (d: string) =>
+      readFileSync(join(d, 'windows.jsonl'), 'utf8')
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { file: string; start: number; scores: Record<string, number> });
+    const [x, y] = [rows(a), rows(b)];
+    assert.deepEqual(
+      y.map((r) => [r.file, r.start]),
+      x.map((r) => [r.file, r.start]),
+    );
+    x.forEach((r, i) => {
+      near(Object.values(y[i]!.scores), Object.values(r.scores), 1e-4, `${r.file}@${r.start}`);
+    });
   });
 
   test('a killed job resumes without redoing finished files', async () => {
