@@ -36,7 +36,7 @@ export function parseNumber(flag: string, text: string, rule: NumberRule = {}): 
     (rule.min === undefined || v >= rule.min) &&
     (rule.max === undefined || v <= rule.max) &&
     (rule.above === undefined || v > rule.above);
-  if (!ok) throw new UsageError(`${flag}: expected ${ruleText(rule)}, got "${text}"`);
+  if (!ok) throw new UsageError(`${flag} must be ${ruleText(rule)}, got "${text}"`);
   return v;
 }
 
@@ -57,7 +57,7 @@ export function optionalInt(flag: string, text: string | undefined, min: number)
 /** `text` if it is one of `allowed`. */
 export function parseChoice<T extends string>(flag: string, text: string, allowed: readonly T[]): T {
   if (!(allowed as readonly string[]).includes(text))
-    throw new UsageError(`${flag}: expected one of ${allowed.join(', ')}, got "${text}"`);
+    throw new UsageError(`${flag} must be one of ${allowed.join(', ')}, got "${text}"`);
   return text as T;
 }
 
@@ -77,7 +77,7 @@ export function parseList(flag: string, text: string | undefined): string[] | un
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
-  if (items.length === 0) throw new UsageError(`${flag}: expected a comma-separated list, got "${text}"`);
+  if (items.length === 0) throw new UsageError(`${flag} must be a comma-separated list, got "${text}"`);
   return items;
 }
 
@@ -86,7 +86,7 @@ export function parseFoldList(flag: string, text: string | undefined): number[] 
   if (text === undefined) return undefined;
   const parts = text.split(',').map((s) => s.trim());
   if (parts.some((p) => !/^\d+$/.test(p)))
-    throw new UsageError(`${flag}: expected fold indices separated by commas (e.g. 0,2), got "${text}"`);
+    throw new UsageError(`${flag} must be fold indices separated by commas (e.g. 0,2), got "${text}"`);
   return [...new Set(parts.map(Number))].sort((a, b) => a - b);
 }
 
@@ -98,7 +98,7 @@ export function parseSeed(flag: string, text: string | undefined, fallback = 0):
 /** Checks that `path` (given by `flag`) ends in `ext` (e.g. ".png"). */
 export function requireExt(flag: string, path: string, ext: string): void {
   if (extname(path).toLowerCase() !== ext)
-    throw new UsageError(`${flag}: expected a ${ext} file, got "${path}"`);
+    throw new UsageError(`${flag} must name a ${ext} file, got "${path}"`);
 }
 
 /** Checks an input file exists and is a file, before any work. */

@@ -175,7 +175,7 @@ describe('training config', () => {
     assert.match(r.stderr, /train\.epochz: unknown key/);
     const r2 = await runCli(['train', '--config', file, '--out', join(dir, 'run'), '--folds', 'one']);
     assert.equal(r2.code, 2);
-    assert.match(r2.stderr, /--folds: expected fold indices/);
+    assert.match(r2.stderr, /--folds must be fold indices/);
   });
 
   test('the shipped configs and the demo config validate', () => {

@@ -1,8 +1,10 @@
 // `audiotag features <audio>`: one clip's features as a NumPy .npy (float32, [bands, frames] or
 // [channels, bands, frames]) and/or a PNG, from a preset with librosa-named overrides.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import YAML from 'yaml';
 import { loadAudio } from '../../audio/index.js';
+import { writeFileAtomic } from '../../core/atomic-file.js';
 import {
   computeFeatures,
   FEATURE_FORMATS,
@@ -17,7 +19,15 @@ import {
 } from '../../features/index.js';
 import { encodeNpy } from '../../features/npy.js';
 import { type Colormap, renderSpectrogramPng } from '../../report/spectrogram-png.js';
+import { forEachInput } from '../batch.js';
 import { UsageError } from '../errors.js';
+import {
+  parseChoice as choice,
+  parseNumber as num,
+  requireExt,
+  requireInputFile,
+  requireOutputFile,
+} from '../flags.js';
 
 interface Flags {
   preset?: string;
@@ -74,39 +84,23 @@ const FLAG_OF: Partial<Record<keyof FeatureConfig, string>> = {
   normalize: '--normalize',
 };
 
-function num(flag: string, text: string, opts: { int?: boolean; min?: number; above?: number } = {}): number {
-  const v = Number(text);
-  const what = opts.int ? 'an integer' : 'a number';
-  if (text.trim() === '' || !Number.isFinite(v) || (opts.int && !Number.isInteger(v)))
-    throw new UsageError(`${flag} must be ${what}, got "${text}"`);
-  if (opts.min !== undefined && v < opts.min)
-    throw new UsageError(`${flag} must be ${what} ≥ ${opts.min}, got "${text}"`);
-  if (opts.above !== undefined && !(v > opts.above))
-    throw new UsageError(`${flag} must be ${what} > ${opts.above}, got "${text}"`);
-  return v;
-}
-
-function choice<T extends string>(flag: string, text: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(text))
-    throw new UsageError(`${flag} must be one of ${allowed.join(', ')}, got "${text}"`);
-  return text as T;
-}
-
-/** The config the flags describe: preset, then --config JSON, then individual overrides. */
+/** The config the flags describe: preset, then --config (YAML or JSON), then individual overrides. */
 export function configFromFlags(f: Flags): FeatureConfig {
   const o: Record<string, unknown> = {};
   if (f.preset !== undefined) o.preset = choice('--preset', f.preset, PRESET_NAMES);
   if (f.config !== undefined) {
+    requireInputFile('--config', f.config);
     let fileCfg: unknown;
     try {
-      fileCfg = JSON.parse(readFileSync(f.config, 'utf8'));
+      // YAML 1.2 reads JSON too.
+      fileCfg = YAML.parse(readFileSync(f.config, 'utf8'));
     } catch (e) {
       throw new UsageError(
-        `--config ${f.config}: cannot read a JSON object (${e instanceof Error ? e.message : e})`,
+        `--config ${f.config}: not valid YAML or JSON (${e instanceof Error ? e.message.split('\n')[0] : e})`,
       );
     }
     if (fileCfg === null || typeof fileCfg !== 'object' || Array.isArray(fileCfg))
-      throw new UsageError(`--config ${f.config}: expected a JSON object of FeatureConfig keys`);
+      throw new UsageError(`--config ${f.config}: expected a mapping of FeatureConfig keys (YAML or JSON)`);
     Object.assign(o, fileCfg);
   }
   const set = new Set<string>();
@@ -182,11 +176,11 @@ export function register(program: Command): void {
     .command('features')
     .description("compute one clip's features (librosa-exact) and write a NumPy .npy and/or a PNG")
     .argument(
-      '<audio>',
+      '<audio...>',
       'audio file (WAV natively; FLAC, MP3, OGG in process; M4A… through ffmpeg); with --out-dir a folder or a manifest',
     )
     .option('--preset <name>', `start from a preset: ${PRESET_NAMES.join(', ')}`)
-    .option('--config <file.json>', 'FeatureConfig keys as JSON (applied after --preset)')
+    .option('--config <file>', 'FeatureConfig keys as YAML or JSON (applied after --preset)')
     .option('--out <file.npy>', 'write the features as float32 .npy')
     .option(
       '--out-dir <dir>',
@@ -218,52 +212,79 @@ export function register(program: Command): void {
     .option('--format <f>', `output format: ${FEATURE_FORMATS.join(', ')}`)
     .option('--n-mfcc <n>', 'coefficients for mfcc/gtcc')
     .option('--normalize <n>', `normalisation: ${NORMALIZATIONS.join(', ')}`)
-    .action(async (audioPath: string, f: Flags) => {
+    .action(async (inputs: string[], f: Flags) => {
       const config = configFromFlags(f);
-      if (f.outDir !== undefined) return batchFeatures(audioPath, f.outDir, config, f);
+      if (f.outDir !== undefined) {
+        if (inputs.length !== 1)
+          throw new UsageError(`--out-dir takes one folder or manifest, got ${inputs.length} inputs`);
+        return batchFeatures(inputs[0]!, f.outDir, config, f);
+      }
       const colormap = choice('--colormap', f.colormap, ['magma', 'viridis', 'gray'] as Colormap[]);
-      const audio = await loadAudio(audioPath, { mono: true });
-      const feats = computeFeatures(audio.channels[0]!, audio.sampleRate, config);
-      if (f.out) writeFileSync(f.out, encodeNpy(feats));
-      if (f.png) {
-        const banded = config.format !== 'mfcc' && config.format !== 'gtcc';
-        const png = renderSpectrogramPng(feats, {
-          colormap,
-          axes: f.axes ?? false,
-          sampleRate: config.sampleRate,
-          hopLength: config.hopLength,
-          // Hz labels only where rows are mel bands (the gammatone rows are ERB-spaced, not mel).
-          ...(banded && config.format !== 'gammatone'
-            ? { fmin: config.fmin, fmax: config.fmax, melScale: config.melScale }
-            : { fmin: 0, fmax: 0 }),
-        });
-        writeFileSync(f.png, png);
-      }
-      let lo = Number.POSITIVE_INFINITY;
-      let hi = Number.NEGATIVE_INFINITY;
-      let sum = 0;
-      for (const v of feats.data) {
-        lo = Math.min(lo, v);
-        hi = Math.max(hi, v);
-        sum += v;
-      }
-      const summary = {
-        file: audioPath,
-        shape: feats.shape,
-        min: lo,
-        max: hi,
-        mean: sum / feats.data.length,
-        seconds: (feats.shape[feats.shape.length - 1]! * config.hopLength) / config.sampleRate,
-        ...(f.out ? { out: f.out } : {}),
-        ...(f.png ? { png: f.png } : {}),
-        config,
-      };
-      if (f.quiet) return;
-      if (f.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
-      else
-        process.stdout.write(
-          `${audioPath}: ${config.format} [${feats.shape.join(', ')}], range ${lo.toFixed(2)} … ${hi.toFixed(2)}` +
-            `${f.out ? `, wrote ${f.out}` : ''}${f.png ? `, wrote ${f.png}` : ''}\n`,
+      // Output locations are checked before any clip is read; --out/--png name one file.
+      if (inputs.length > 1 && (f.out !== undefined || f.png !== undefined))
+        throw new UsageError(
+          `--out/--png name one file, got ${inputs.length} inputs; use --out-dir for several clips`,
         );
+      if (f.out !== undefined) {
+        requireExt('--out', f.out, '.npy');
+        requireOutputFile('--out', f.out);
+      }
+      if (f.png !== undefined) {
+        requireExt('--png', f.png, '.png');
+        requireOutputFile('--png', f.png);
+      }
+      await forEachInput(inputs, 'clip', (audioPath) => oneClip(audioPath, config, colormap, f));
     });
+}
+
+/** Features of one clip: the .npy/.png it asks for (written atomically) and its summary line. */
+async function oneClip(
+  audioPath: string,
+  config: FeatureConfig,
+  colormap: Colormap,
+  f: Flags,
+): Promise<void> {
+  const audio = await loadAudio(audioPath, { mono: true });
+  const feats = computeFeatures(audio.channels[0]!, audio.sampleRate, config);
+  if (f.out) writeFileAtomic(f.out, encodeNpy(feats));
+  if (f.png) {
+    const banded = config.format !== 'mfcc' && config.format !== 'gtcc';
+    const png = renderSpectrogramPng(feats, {
+      colormap,
+      axes: f.axes ?? false,
+      sampleRate: config.sampleRate,
+      hopLength: config.hopLength,
+      // Hz labels only where rows are mel bands (the gammatone rows are ERB-spaced, not mel).
+      ...(banded && config.format !== 'gammatone'
+        ? { fmin: config.fmin, fmax: config.fmax, melScale: config.melScale }
+        : { fmin: 0, fmax: 0 }),
+    });
+    writeFileAtomic(f.png, png);
+  }
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  let sum = 0;
+  for (const v of feats.data) {
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+    sum += v;
+  }
+  const summary = {
+    file: audioPath,
+    shape: feats.shape,
+    min: lo,
+    max: hi,
+    mean: sum / feats.data.length,
+    seconds: (feats.shape[feats.shape.length - 1]! * config.hopLength) / config.sampleRate,
+    ...(f.out ? { out: f.out } : {}),
+    ...(f.png ? { png: f.png } : {}),
+    config,
+  };
+  if (f.quiet) return;
+  if (f.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+  else
+    process.stdout.write(
+      `${audioPath}: ${config.format} [${feats.shape.join(', ')}], range ${lo.toFixed(2)} … ${hi.toFixed(2)}` +
+        `${f.out ? `, wrote ${f.out}` : ''}${f.png ? `, wrote ${f.png}` : ''}\n`,
+    );
 }
