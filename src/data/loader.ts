@@ -18,6 +18,7 @@ import type { NDArray } from '../core/ndarray.js';
 import { mixSeed, STREAM } from '../core/random.js';
 import { startWorker } from '../core/worker-thread.js';
 import { type FeatureConfig, resolveFeatureConfig } from '../features/config.js';
+import { isWaveformFormat } from '../features/formats.js';
 import { FeatureCache } from '../features/node/cache.js';
 import { labelIndexLists, targetMatrix } from './dataset.js';
 import {
@@ -44,7 +45,7 @@ import {
 import type { FromWorker, ToWorker } from './worker-protocol.js';
 
 export interface Batch {
-  /** [B, C, M, T] spectrogram crops, or [B, 1, S] waveforms when features.format is 'waveform'/'raw'. */
+  /** [B, C, M, T] spectrogram crops, or [B, 1, S] waveforms when features.format is 'waveform'. */
   inputs: NDArray;
   /** [B, n_classes] one-/multi-hot (soft after mixing). */
   targets: NDArray;
@@ -73,7 +74,8 @@ export interface CropOptions {
 }
 
 export interface LoaderOptions {
-  /** From src/features (resolved, or anything resolveFeatureConfig accepts). */
+  /** From src/features (resolved, or anything resolveFeatureConfig accepts); format 'waveform' gives
+   * [1, samples] items. */
   features: FeatureConfig;
   /** FeatureCache location; default $XDG_CACHE_HOME or ~/.cache /audiotag/features, else <os tmp>/audiotag/features. */
   cacheDir?: string;
@@ -178,11 +180,6 @@ function resolveCrop(crop: CropOptions | null | undefined): ResolvedCrop | null 
       `loader: crop.evalHop (${evalHop}) must be at most crop.frames (${frames}), or windows leave gaps`,
     );
   return { frames, evalMode, evalHop, pad, padValue };
-}
-
-function isWaveformFormat(features: FeatureConfig): boolean {
-  const f = (features as { format?: unknown }).format;
-  return f === 'waveform' || f === 'raw';
 }
 
 /** An augmentation option as a pipeline: a spec, a YAML/JSON file, or an object with toSpec(). */
@@ -398,6 +395,18 @@ function toShared(a: Float32Array): Float32Array {
 
 // ---- the loader -----------------------------------------------------------------------------------
 
+interface BatchLoaderOptions {
+  batchSize: number;
+  training: boolean;
+  dropLast: boolean;
+  prefetch: number;
+  seed: number;
+  usable: Int32Array;
+  sampler: Sampler | null;
+  evalRows: EvalRow[] | null;
+  weights: Float32Array | null;
+}
+
 class BatchLoader implements Loader {
   readonly size: number;
   readonly batchesPerEpoch: number;
@@ -410,17 +419,7 @@ class BatchLoader implements Loader {
     private readonly dataset: Dataset,
     private readonly pool: Pool | null,
     private readonly core: LoaderCore | null,
-    private readonly o: {
-      batchSize: number;
-      training: boolean;
-      dropLast: boolean;
-      prefetch: number;
-      seed: number;
-      usable: Int32Array;
-      sampler: Sampler | null;
-      evalRows: EvalRow[] | null;
-      weights: Float32Array | null;
-    },
+    private readonly o: BatchLoaderOptions,
     info: { skipped: SkippedItem[]; stats: LoaderStats; inputShape: number[] | null },
   ) {
     this.size = o.usable.length;
@@ -520,9 +519,280 @@ class BatchLoader implements Loader {
   }
 }
 
+// ---- the plan: every option resolved, before any clip is touched ------------------------------------
+
 /**
- * A batch source over `dataset`. Features are pre-computed (or read from the cache) first, with
- * `onProgress`; clips that fail to decode are reported once and skipped (`loader.skipped`).
+ * What a loader loads with, resolved: the feature config, the augmentation specs (files read), the
+ * opened cache and checked numbers. `openLoader` resolves nothing and reads no config file, so a
+ * pipeline resolves once (resolveLoaderOptions or its own) and opens several loaders from it.
+ */
+export interface LoaderPlan {
+  /** Resolved (resolveFeatureConfig). */
+  features: FeatureConfig;
+  /** Items are waveforms [1, samples] (the format's kind in the registry). */
+  waveformItems: boolean;
+  /** Worker-ready augmentation specs (resolveAugment); all null in evaluation. */
+  augment: CoreSpecs;
+  /** The opened feature cache; null: compute every clip (waveform items are never cached). */
+  cache: FeatureCache | null;
+  batchSize: number;
+  training: boolean;
+  crop: ResolvedCrop | null;
+  sampler: SamplerName;
+  dropLast: boolean;
+  workers: number;
+  prefetch: number;
+  seed: number;
+  onProgress?: (done: number, total: number) => void;
+  onSkip?: (item: SkippedItem) => void;
+}
+
+const NO_AUGMENT: CoreSpecs = { waveform: null, spectrogram: null, batch: null };
+
+/** Checks the loader options and resolves features, augmentation (reading files) and the cache. */
+export async function resolveLoaderOptions(opts: LoaderOptions): Promise<LoaderPlan> {
+  const batchSize = int('batchSize', opts.batchSize, 1);
+  if (typeof opts.training !== 'boolean')
+    throw new Error(`loader: training must be true or false, got ${JSON.stringify(opts.training)}`);
+  const workers = int('workers', opts.workers ?? Math.max(1, availableParallelism() - 1), 0);
+  const prefetch = int('prefetch', opts.prefetch ?? 4, 1);
+  const seed = opts.seed ?? 0;
+  if (!Number.isInteger(seed)) throw new Error(`loader: seed must be an integer, got ${seed}`);
+  const crop = resolveCrop(opts.crop);
+  const sampler: SamplerName = opts.sampler ?? 'shuffle';
+  if (!['shuffle', 'balanced', 'weighted'].includes(sampler))
+    throw new Error(
+      `loader: sampler must be 'shuffle', 'balanced' or 'weighted', got ${JSON.stringify(sampler)}`,
+    );
+  if (!opts.features || typeof opts.features !== 'object')
+    throw new Error('loader: features must be a FeatureConfig (see resolveFeatureConfig)');
+  const features = resolveFeatureConfig(opts.features);
+  const waveformItems = isWaveformFormat(features.format);
+  const augment = opts.training ? await resolveAugment(opts.augment, waveformItems) : NO_AUGMENT;
+  return {
+    features,
+    waveformItems,
+    augment,
+    cache: await openFeatureCache(features, opts.cacheDir),
+    batchSize,
+    training: opts.training,
+    crop,
+    sampler,
+    dropLast: opts.dropLast ?? false,
+    workers,
+    prefetch,
+    seed,
+    onProgress: opts.onProgress,
+    onSkip: opts.onSkip,
+  };
+}
+
+/** The feature cache of a resolved config (null for waveform formats, which are not cached). */
+export async function openFeatureCache(
+  features: FeatureConfig,
+  cacheDir: string | undefined,
+): Promise<FeatureCache | null> {
+  return isWaveformFormat(features.format)
+    ? null
+    : FeatureCache.open(cacheDir ?? defaultCacheDir(), features);
+}
+
+// ---- opening a loader: start the builders, fill the store, lay out the epochs --------------------------
+
+/** The builders of one loader: a worker pool, or the in-process core (workers: 0). */
+async function startBuilders(
+  dataset: Dataset,
+  plan: LoaderPlan,
+): Promise<{ core: LoaderCore; pool: Pool | null; shared: boolean }> {
+  const shared = plan.workers > 0;
+  const targets = targetMatrix(dataset);
+  const init: CoreInit = {
+    config: plan.features,
+    waveformFormat: plan.waveformItems,
+    training: plan.training,
+    crop: plan.crop,
+    specs: plan.augment,
+    paths: dataset.items.map((it) => it.path),
+    targets: shared ? toShared(targets) : targets,
+    nClasses: dataset.classes.length,
+  };
+  const core = new LoaderCore(init, shared);
+  if (!shared) {
+    await core.prepare();
+    return { core, pool: null, shared };
+  }
+  return { core, pool: await Pool.start(plan.workers, init), shared };
+}
+
+/** With waveform augmentation, spectrogram features are computed per row in the workers; the cache then
+ * only serves as the decode check (and for evaluation loaders over the same clips). */
+function featuresOnTheFly(plan: LoaderPlan): boolean {
+  return plan.training && plan.augment.waveform !== null && !plan.waveformItems;
+}
+
+interface Precomputed {
+  store: ClipStore;
+  skipped: SkippedItem[];
+  stats: LoaderStats;
+  /** Shape of the first clip stored (before any crop). */
+  firstShape: number[] | null;
+  usable: Int32Array;
+}
+
+/**
+ * Fills the clip store: cache lookups first, then the misses on the builders (each result cached at once).
+ * Clips that fail are reported once (onSkip) and left out.
+ */
+async function precompute(
+  dataset: Dataset,
+  plan: LoaderPlan,
+  builders: { core: LoaderCore; pool: Pool | null; shared: boolean },
+): Promise<Precomputed> {
+  const { items } = dataset;
+  const n = items.length;
+  const { cache } = plan;
+  const { core, pool, shared } = builders;
+  const onTheFly = featuresOnTheFly(plan);
+  const store: ClipStore = { data: new Array(n).fill(null), shapes: new Array(n).fill(null) };
+  const skipped: SkippedItem[] = [];
+  const stats: LoaderStats = { cached: 0, computed: 0, skipped: 0, precomputeMs: 0 };
+  let firstShape: number[] | null = null;
+  let done = 0;
+  const tick = () => plan.onProgress?.(++done, n);
+  const skip = (i: number, e: unknown) => {
+    const item: SkippedItem = {
+      index: i,
+      id: items[i]!.id,
+      path: items[i]!.path,
+      error: e instanceof Error ? e.message : String(e),
+    };
+    skipped.push(item);
+    if (plan.onSkip) plan.onSkip(item);
+    else process.stderr.write(`audiotag: loader: skipping ${item.path}: ${item.error}\n`);
+  };
+  const keep = (i: number, data: Float32Array, shape: number[]) => {
+    firstShape ??= shape;
+    if (onTheFly) return;
+    store.data[i] = shared ? toShared(data) : data;
+    store.shapes[i] = shape;
+  };
+  const all = Array.from({ length: n }, (_, i) => i);
+  const misses: number[] = [];
+  if (cache) {
+    await eachLimit(all, 8, async (i) => {
+      try {
+        const f = await cache.get(items[i]!.path);
+        if (!f) return void misses.push(i);
+        keep(i, f.data, f.shape);
+        stats.cached++;
+      } catch (e) {
+        skip(i, e);
+      }
+      tick();
+    });
+    misses.sort((a, b) => a - b);
+  } else misses.push(...all);
+  await eachLimit(misses, pool ? 2 * pool.size : 1, async (i) => {
+    try {
+      const r = await computeClip(i, core, pool);
+      if (cache) await cache.put(items[i]!.path, r);
+      keep(i, r.data, r.shape);
+      stats.computed++;
+    } catch (e) {
+      skip(i, e);
+    }
+    tick();
+  });
+  await cache?.flush();
+  skipped.sort((a, b) => a.index - b.index);
+  stats.skipped = skipped.length;
+  const bad = new Set(skipped.map((s) => s.index));
+  const usable = Int32Array.from(all.filter((i) => !bad.has(i)));
+  if (usable.length === 0)
+    throw new Error(`loader: no clip could be loaded (first: ${skipped[0]?.path}: ${skipped[0]?.error})`);
+  return { store, skipped, stats, firstShape, usable };
+}
+
+async function computeClip(i: number, core: LoaderCore, pool: Pool | null): Promise<ComputeResult> {
+  if (!pool) return core.compute(i);
+  const m = await pool.request({ type: 'compute', clip: i });
+  if (m.type !== 'computed') throw new Error(`loader: unexpected worker reply ${m.type}`);
+  return { data: m.data, shape: m.shape };
+}
+
+/** The shape of every row, when all rows share one (a crop, or clips of one length); else null. */
+function rowShape(plan: LoaderPlan, pre: Precomputed): number[] | null {
+  const first = pre.firstShape;
+  if (!first) return null;
+  const s = withChannelAxis(first, plan.waveformItems);
+  if (plan.crop) return [...s.slice(0, -1), plan.crop.frames];
+  const same = [...pre.usable].every((i) => pre.store.shapes[i]!.join() === first.join());
+  return !featuresOnTheFly(plan) && same ? s : null;
+}
+
+/** How epochs are laid out: a sampler in training, fixed evaluation rows otherwise, and row weights. */
+function epochLayout(dataset: Dataset, plan: LoaderPlan, pre: Precomputed): BatchLoaderOptions {
+  const { items } = dataset;
+  const hasWeights = items.some((it) => it.weight !== undefined);
+  const itemWeights = Float64Array.from(items, (it) => it.weight ?? 1);
+  const { store, usable } = pre;
+  return {
+    batchSize: plan.batchSize,
+    training: plan.training,
+    dropLast: plan.dropLast,
+    prefetch: plan.prefetch,
+    seed: plan.seed,
+    usable,
+    sampler: plan.training
+      ? makeSampler(plan.sampler, {
+          usable,
+          labels: labelIndexLists(dataset),
+          weights: itemWeights,
+          ids: items.map((it) => it.id),
+        })
+      : null,
+    evalRows: plan.training
+      ? null
+      : evalRows(usable, (c) => store.shapes[c]![store.shapes[c]!.length - 1]!, plan.crop),
+    // Weighted sampling has used the weights already.
+    weights:
+      hasWeights && !(plan.training && plan.sampler === 'weighted') ? Float32Array.from(itemWeights) : null,
+  };
+}
+
+/**
+ * A batch source over `dataset` from a resolved plan (see resolveLoaderOptions). Features are
+ * pre-computed (or read from the plan's cache) first, with `onProgress`; clips that fail to decode are
+ * reported once and skipped (`loader.skipped`).
+ */
+export async function openLoader(dataset: Dataset, plan: LoaderPlan): Promise<Loader> {
+  const t0 = performance.now();
+  if (dataset.items.length === 0) throw new Error('loader: the dataset has no items');
+  const builders = await startBuilders(dataset, plan);
+  try {
+    const pre = await precompute(dataset, plan, builders);
+    if (builders.pool) builders.pool.broadcast({ type: 'store', store: pre.store });
+    else builders.core.setStore(pre.store);
+    pre.stats.precomputeMs = Math.round(performance.now() - t0);
+    return new BatchLoader(
+      dataset,
+      builders.pool,
+      builders.pool ? null : builders.core,
+      epochLayout(dataset, plan, pre),
+      {
+        skipped: pre.skipped,
+        stats: pre.stats,
+        inputShape: rowShape(plan, pre),
+      },
+    );
+  } catch (e) {
+    await builders.pool?.close();
+    throw e;
+  }
+}
+
+/**
+ * A batch source over `dataset`: resolveLoaderOptions then openLoader.
  * @example
  *   const loader = await createLoader(ds, { features: resolveFeatureConfig('fat2019'), batchSize: 32,
  *     training: true, crop: { frames: 128 }, augment: { batch: 'configs/augment/fat2019-8th.yaml' } });
@@ -530,166 +800,5 @@ class BatchLoader implements Loader {
  *   await loader.close();
  */
 export async function createLoader(dataset: Dataset, opts: LoaderOptions): Promise<Loader> {
-  const t0 = performance.now();
-  const batchSize = int('batchSize', opts.batchSize, 1);
-  if (typeof opts.training !== 'boolean')
-    throw new Error(`loader: training must be true or false, got ${JSON.stringify(opts.training)}`);
-  const training = opts.training;
-  const workers = int('workers', opts.workers ?? Math.max(1, availableParallelism() - 1), 0);
-  const prefetch = int('prefetch', opts.prefetch ?? 4, 1);
-  const seed = opts.seed ?? 0;
-  if (!Number.isInteger(seed)) throw new Error(`loader: seed must be an integer, got ${seed}`);
-  const crop = resolveCrop(opts.crop);
-  const samplerName: SamplerName = opts.sampler ?? 'shuffle';
-  if (!['shuffle', 'balanced', 'weighted'].includes(samplerName))
-    throw new Error(
-      `loader: sampler must be 'shuffle', 'balanced' or 'weighted', got ${JSON.stringify(samplerName)}`,
-    );
-  if (!opts.features || typeof opts.features !== 'object')
-    throw new Error('loader: features must be a FeatureConfig (see resolveFeatureConfig)');
-  const waveformItems = isWaveformFormat(opts.features);
-  const config = waveformItems ? opts.features : resolveFeatureConfig(opts.features);
-  const items = dataset.items;
-  const n = items.length;
-  if (n === 0) throw new Error('loader: the dataset has no items');
-  const nClasses = dataset.classes.length;
-
-  const specs: CoreSpecs = training
-    ? await resolveAugment(opts.augment, waveformItems)
-    : { waveform: null, spectrogram: null, batch: null };
-  // With waveform augmentation, spectrogram features are computed per row in the workers; the cache then
-  // only serves as the decode check (and for evaluation loaders over the same clips).
-  const onTheFly = training && specs.waveform !== null && !waveformItems;
-
-  const shared = workers > 0;
-  let targets = targetMatrix(dataset);
-  if (shared) targets = toShared(targets);
-  const init: CoreInit = {
-    config,
-    waveformFormat: waveformItems,
-    training,
-    crop,
-    specs,
-    paths: items.map((it) => it.path),
-    targets,
-    nClasses,
-  };
-  const core = new LoaderCore(init, shared);
-  const pool = shared ? await Pool.start(workers, init) : null;
-  try {
-    if (!pool) await core.prepare();
-
-    // Pre-computation: cache lookups first, then the misses on the workers (each result cached at once).
-    const store: ClipStore = { data: new Array(n).fill(null), shapes: new Array(n).fill(null) };
-    const skipped: SkippedItem[] = [];
-    const stats: LoaderStats = { cached: 0, computed: 0, skipped: 0, precomputeMs: 0 };
-    let firstShape: number[] | null = null;
-    let done = 0;
-    const tick = () => opts.onProgress?.(++done, n);
-    const skip = (i: number, e: unknown) => {
-      const item: SkippedItem = {
-        index: i,
-        id: items[i]!.id,
-        path: items[i]!.path,
-        error: e instanceof Error ? e.message : String(e),
-      };
-      skipped.push(item);
-      if (opts.onSkip) opts.onSkip(item);
-      else process.stderr.write(`audiotag: loader: skipping ${item.path}: ${item.error}\n`);
-    };
-    const keep = (i: number, data: Float32Array, shape: number[]) => {
-      firstShape ??= shape;
-      if (onTheFly) return;
-      store.data[i] = shared ? toShared(data) : data;
-      store.shapes[i] = shape;
-    };
-    const cache = waveformItems ? null : await FeatureCache.open(opts.cacheDir ?? defaultCacheDir(), config);
-    const misses: number[] = [];
-    const all = Array.from({ length: n }, (_, i) => i);
-    if (cache) {
-      await eachLimit(all, 8, async (i) => {
-        try {
-          const f = await cache.get(items[i]!.path);
-          if (!f) return void misses.push(i);
-          keep(i, f.data, f.shape);
-          stats.cached++;
-        } catch (e) {
-          skip(i, e);
-        }
-        tick();
-      });
-      misses.sort((a, b) => a - b);
-    } else misses.push(...all);
-    await eachLimit(misses, pool ? 2 * pool.size : 1, async (i) => {
-      try {
-        let r: ComputeResult;
-        if (pool) {
-          const m = await pool.request({ type: 'compute', clip: i });
-          if (m.type !== 'computed') throw new Error(`loader: unexpected worker reply ${m.type}`);
-          r = { data: m.data, shape: m.shape };
-        } else r = await core.compute(i);
-        if (cache) await cache.put(items[i]!.path, r);
-        keep(i, r.data, r.shape);
-        stats.computed++;
-      } catch (e) {
-        skip(i, e);
-      }
-      tick();
-    });
-    await cache?.flush();
-    skipped.sort((a, b) => a.index - b.index);
-    stats.skipped = skipped.length;
-    const bad = new Set(skipped.map((s) => s.index));
-    const usable = Int32Array.from(all.filter((i) => !bad.has(i)));
-    if (usable.length === 0)
-      throw new Error(`loader: no clip could be loaded (first: ${skipped[0]?.path}: ${skipped[0]?.error})`);
-    if (pool) pool.broadcast({ type: 'store', store });
-    else core.setStore(store);
-    stats.precomputeMs = Math.round(performance.now() - t0);
-
-    let inputShape: number[] | null = null;
-    if (firstShape) {
-      const s = withChannelAxis(firstShape, waveformItems);
-      if (crop) inputShape = [...s.slice(0, -1), crop.frames];
-      else if (
-        !onTheFly &&
-        [...usable].every((i) => store.shapes[i]!.join() === (firstShape as number[]).join())
-      )
-        inputShape = s;
-    }
-    const hasWeights = items.some((it) => it.weight !== undefined);
-    const itemWeights = Float64Array.from(items, (it) => it.weight ?? 1);
-    const sampler = training
-      ? makeSampler(samplerName, {
-          usable,
-          labels: labelIndexLists(dataset),
-          weights: itemWeights,
-          ids: items.map((it) => it.id),
-        })
-      : null;
-    const rows = training
-      ? null
-      : evalRows(usable, (c) => store.shapes[c]![store.shapes[c]!.length - 1]!, crop);
-    return new BatchLoader(
-      dataset,
-      pool,
-      pool ? null : core,
-      {
-        batchSize,
-        training,
-        dropLast: opts.dropLast ?? false,
-        prefetch,
-        seed,
-        usable,
-        sampler,
-        evalRows: rows,
-        weights:
-          hasWeights && !(training && samplerName === 'weighted') ? Float32Array.from(itemWeights) : null,
-      },
-      { skipped, stats, inputShape },
-    );
-  } catch (e) {
-    await pool?.close();
-    throw e;
-  }
+  return openLoader(dataset, await resolveLoaderOptions(opts));
 }

@@ -37,7 +37,7 @@ export interface CoreSpecs {
 /** What every worker gets once (structured-cloned; `targets` shares its memory when SAB-backed). */
 export interface CoreInit {
   config: FeatureConfig;
-  /** Items are waveforms [1, samples] (features.format 'waveform' / 'raw'), not spectrograms. */
+  /** Items are waveforms [1, samples] (a format of kind 'waveform' in the registry), not spectrograms. */
   waveformFormat: boolean;
   training: boolean;
   crop: ResolvedCrop | null;
@@ -140,8 +140,8 @@ export class LoaderCore {
   constructor(init: CoreInit, shared: boolean) {
     this.init = init;
     this.shared = shared;
-    // A waveform "format" is not one resolveFeatureConfig knows; only prepareSignal's keys are used then.
-    this.config = init.waveformFormat ? init.config : resolveFeatureConfig(init.config);
+    // Resolved already; resolving again restores the frozen, checked object a structured clone loses.
+    this.config = resolveFeatureConfig(init.config);
   }
 
   /** Builds the pipelines and loads the files they need (noise clips, impulse responses). */
@@ -167,7 +167,7 @@ export class LoaderCore {
     let out: NDArray;
     try {
       const y = prepareSignal(audio.channels[0]!, audio.sampleRate, this.config);
-      out = this.init.waveformFormat ? { data: y, shape: [1, y.length] } : featuresFromSignal(y, this.config);
+      out = featuresFromSignal(y, this.config);
     } catch (e) {
       throw new Error(`${path}: ${e instanceof Error ? e.message : String(e)}`);
     }

@@ -5,20 +5,9 @@ import type { NDArray } from '../core/ndarray.js';
 import { type FeatureConfig, type FeatureConfigInput, resolveFeatureConfig } from './config.js';
 import { powerToDb } from './db.js';
 import { backgroundSubtraction, transferEnvelope } from './experimental.js';
-import {
-  aaa,
-  apd,
-  apx,
-  melDelta3,
-  melSpectrogramWithPhase,
-  minMax,
-  normalizeClip,
-  normalizeDataset,
-} from './formats.js';
-import { gammatoneSpectrogram, gtcc } from './gammatone.js';
+import { formatSpec, melSpectrogramWithPhase, minMax, normalizeClip, normalizeDataset } from './formats.js';
+import { gammatoneSpectrogram } from './gammatone.js';
 import { melSpectrogram } from './mel.js';
-import { mfcc } from './mfcc.js';
-import { pcen } from './pcen.js';
 
 /**
  * The waveform the spectrogram sees: resampled to config.sampleRate, silence-trimmed when config.trim
@@ -104,12 +93,12 @@ export interface BandSpectra {
 
 /** Whether a format needs the mel phase (apd, apx). */
 export function needsPhase(c: FeatureConfig): boolean {
-  return c.format === 'apd' || c.format === 'apx';
+  return formatSpec(c.format).needsPhase;
 }
 
 /** Whether a format uses the gammatone filterbank instead of the mel one. */
 export function usesGammatone(c: FeatureConfig): boolean {
-  return c.format === 'gammatone' || c.format === 'gtcc';
+  return formatSpec(c.format).filterbank === 'gammatone';
 }
 
 /** The gammatoneSpectrogram/gammatoneFilterbank options of a config. */
@@ -136,44 +125,32 @@ export function bandSpectra(y: ArrayLike<number>, c: FeatureConfig): BandSpectra
 
 /** The format from band spectra (scaling, experimental transforms, format, normalisation). */
 export function featuresFromBands(spectra: BandSpectra, config: FeatureConfig): NDArray {
+  return buildFormat(spectra, null, config);
+}
+
+/** The registry's builder (formats.ts), then the normalisation. */
+function buildFormat(
+  spectra: BandSpectra | null,
+  signal: ArrayLike<number> | null,
+  config: FeatureConfig,
+): NDArray {
   const c = config;
   const inDb = c.scale === 'db';
-  const scaled = (x: NDArray) => experimental(inDb ? scaleToDb(x, c.power, c) : x, c, inDb);
-  const bands = spectra.bands;
-  let out: NDArray;
-  switch (c.format) {
-    case 'mel':
-    case 'gammatone':
-      out = scaled(bands);
-      break;
-    case 'mel-delta3':
-      out = melDelta3(scaled(bands), c.deltaWidth);
-      break;
-    case 'aaa':
-      out = aaa(scaled(bands));
-      break;
-    case 'apd':
-    case 'apx': {
-      if (!spectra.phase) throw new Error(`featuresFromBands: format "${c.format}" needs the mel phase`);
-      const a = scaled(bands);
-      out = c.format === 'apd' ? apd(a, spectra.phase, c.deltaWidth) : apx(a, spectra.phase);
-      break;
-    }
-    case 'mfcc':
-    case 'gtcc': {
-      // MFCCs (and GTCCs) always come from the dB spectrogram (librosa.feature.mfcc), whatever `scale` says.
-      const db = experimental(scaleToDb(bands, c.power, c), c, true);
-      out = c.format === 'mfcc' ? mfcc(db, { nMfcc: c.nMfcc, lifter: c.lifter }) : gtcc(db, c.nMfcc);
-      break;
-    }
-    case 'pcen': {
-      const k = c.pcen.inputScale;
-      const s = k === 1 ? bands : { data: bands.data.map((v) => v * k), shape: bands.shape };
-      const p = pcen(s, { ...c.pcen, sampleRate: c.sampleRate, hopLength: c.hopLength });
-      out = experimental(p, c, false);
-      break;
-    }
-  }
+  const bands = spectra?.bands ?? null;
+  const needBands = () => {
+    if (!bands) throw new Error(`features: format "${c.format}" needs band spectra`);
+    return bands;
+  };
+  const out = formatSpec(c.format).build({
+    config: c,
+    signal,
+    bands,
+    phase: spectra?.phase ?? null,
+    scaled: () => experimental(inDb ? scaleToDb(needBands(), c.power, c) : needBands(), c, inDb),
+    // MFCCs (and GTCCs) always come from the dB spectrogram (librosa.feature.mfcc), whatever `scale` says.
+    db: () => experimental(scaleToDb(needBands(), c.power, c), c, true),
+    experimentalLinear: (x) => experimental(x, c, false),
+  });
   switch (c.normalize) {
     case 'none':
       return out;
@@ -190,12 +167,13 @@ export function featuresFromBands(spectra: BandSpectra, config: FeatureConfig): 
 
 /** The format from an already prepared signal (no resampling, trimming or cropping). */
 export function featuresFromSignal(y: ArrayLike<number>, config: FeatureConfig): NDArray {
+  if (formatSpec(config.format).filterbank === null) return buildFormat(null, y, config);
   return featuresFromBands(bandSpectra(y, config), config);
 }
 
 /**
- * Features of one clip: [bands, frames] (mel, mfcc, pcen, gammatone, gtcc) or [3, bands, frames]
- * (mel-delta3, aaa, apd, apx). `samples` is mono at `sampleRate`; it is resampled when that differs
+ * Features of one clip: [bands, frames] (mel, mfcc, pcen, gammatone, gtcc), [3, bands, frames]
+ * (mel-delta3, aaa, apd, apx) or [1, samples] (waveform); see FORMATS in formats.ts. `samples` is mono at `sampleRate`; it is resampled when that differs
  * from config.sampleRate, and trimmed/cropped as configured.
  * @example computeFeatures(samples, 16000, 'fat2019'); computeFeatures(x, 44100, { preset: 'fat2019', format: 'mfcc' })
  */

@@ -2,21 +2,13 @@
 // with librosa 0.10's defaults written out, so a JSON config reproduces a notebook exactly. Presets are
 // named after the solutions they come from.
 import { z } from 'zod';
+import { formatSchemaIssues } from '../core/errors.js';
+import { FEATURE_FORMATS, type FeatureFormat, formatChannels } from './formats.js';
 import { PAD_MODES } from './stft.js';
 import { WINDOW_NAMES } from './window.js';
 
-export const FEATURE_FORMATS = [
-  'mel',
-  'mfcc',
-  'mel-delta3',
-  'aaa',
-  'apd',
-  'apx',
-  'pcen',
-  'gammatone',
-  'gtcc',
-] as const;
-export type FeatureFormat = (typeof FEATURE_FORMATS)[number];
+// The formats live in the registry of formats.ts; re-exported here, where they were first defined.
+export { FEATURE_FORMATS, type FeatureFormat, formatChannels };
 
 export const NORMALIZATIONS = ['none', 'clip', 'minmax', 'clip-minmax', 'dataset'] as const;
 
@@ -74,6 +66,7 @@ export const featureConfigSchema = z.strictObject({
   duration: z.number().positive().nullable(),
   /** Where the clip goes when cropped or padded to `duration`. */
   durationAlign: z.enum(['start', 'center']),
+  /** What the pipeline outputs: one of the registry in formats.ts (mel, mfcc, …, waveform). */
   format: z.enum(FEATURE_FORMATS),
   /** Coefficients for mfcc and gtcc (n_mfcc). */
   nMfcc: posInt,
@@ -193,34 +186,15 @@ const inputSchema = featureConfigSchema.partial().extend({
   pcen: pcenSchema.partial().optional(),
 });
 
-function describe(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (v === undefined) return 'nothing';
-  try {
-    return JSON.stringify(v)?.slice(0, 60) ?? String(v);
-  } catch {
-    return String(v);
-  }
-}
-
-function valueAt(obj: unknown, path: readonly PropertyKey[]): unknown {
-  let v: unknown = obj;
-  for (const k of path)
-    v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
-  return v;
-}
-
+// Every problem, worded by the project's one formatter (src/core/errors.ts); the error's key is the first's.
 function firstIssue(error: z.ZodError, input: unknown): FeatureConfigError {
-  const issue = error.issues[0]!;
-  if (issue.code === 'unrecognized_keys') {
-    const key = [...issue.path, issue.keys[0]].join('.');
-    return new FeatureConfigError(
-      key,
-      `unknown key (expected one of ${Object.keys(featureConfigSchema.shape).join(', ')})`,
-    );
-  }
-  const key = issue.path.join('.');
-  return new FeatureConfigError(key, `${issue.message}, got ${describe(valueAt(input, issue.path))}`);
+  const lines = formatSchemaIssues(error.issues, input, { schema: featureConfigSchema });
+  const [first, ...more] = lines.map((l) => {
+    const at = l.indexOf(': ');
+    return { key: l.slice(0, at), text: l.slice(at + 2) };
+  });
+  const rest = more.map((m) => `; key "${m.key}": ${m.text}`).join('');
+  return new FeatureConfigError(first!.key, `${first!.text}${rest}`);
 }
 
 const resolved = new WeakSet<object>();
@@ -297,11 +271,6 @@ function checkCrossKeys(c: FeatureConfig): void {
       'envelope.target',
       `expected ${c.nMels} values (one per band), got ${c.envelope.target.length}`,
     );
-}
-
-/** Number of output channels of a format (1 for 2-D outputs). */
-export function formatChannels(format: FeatureFormat): number {
-  return format === 'mel-delta3' || format === 'aaa' || format === 'apd' || format === 'apx' ? 3 : 1;
 }
 
 /**

@@ -1,9 +1,181 @@
-// Image-like formats built from one log-mel (the 2019 Freesound solutions) and the normalisations
-// applied before a CNN: per-clip and per-dataset standardisation, and min-max to [0, 1].
+// The feature-format registry (what each `features.format` is: channels, filterbank, phase, how it is
+// built), the image-like formats built from one log-mel (the 2019 Freesound solutions), and the
+// normalisations applied before a CNN: per-clip and per-dataset standardisation, and min-max to [0, 1].
 import type { NDArray } from '../core/ndarray.js';
+import type { FeatureConfig } from './config.js';
 import { delta } from './delta.js';
+import { gtcc } from './gammatone.js';
 import { applySparse, type MelSpectrogramOptions, sparseMelFilterbank } from './mel.js';
+import { mfcc } from './mfcc.js';
+import { pcen } from './pcen.js';
 import { stftPlan } from './stft.js';
+
+// ---- the registry ---------------------------------------------------------------------------------
+
+/** What a format's builder is given; the spectra are computed only for formats with a filterbank. */
+export interface FormatInputs {
+  config: FeatureConfig;
+  /** The prepared signal (resampled, trimmed, cropped): what waveform formats return. */
+  signal: ArrayLike<number> | null;
+  /** W·|X|^power with the format's filterbank, [bands, frames] (null for waveform formats). */
+  bands: NDArray | null;
+  /** W_mel·∠X when the format needs the phase, else null. */
+  phase: NDArray | null;
+  /** `bands` scaled as config.scale says (dB or linear), then background/envelope. */
+  scaled(): NDArray;
+  /** `bands` in dB whatever config.scale says, then background/envelope (cepstra). */
+  db(): NDArray;
+  /** Background/envelope on an array on a linear scale (PCEN). */
+  experimentalLinear(x: NDArray): NDArray;
+}
+
+export interface FeatureFormatSpec {
+  /** One line for docs and `--help`. */
+  doc: string;
+  /** Output channels: [channels, bands, frames] when > 1; 2-D [bands, frames] (or [1, samples]) when 1. */
+  channels: number;
+  /** 'waveform' items are [1, samples]; the others [bands, frames] or [channels, bands, frames]. */
+  kind: 'spectrogram' | 'waveform';
+  /** The filterbank the bands come from; null: no spectrogram at all. */
+  filterbank: 'mel' | 'gammatone' | null;
+  /** Whether the builder needs the mel phase (one more projection of the STFT angles). */
+  needsPhase: boolean;
+  build(x: FormatInputs): NDArray;
+}
+
+function need<T>(v: T | null, what: string, format: string): T {
+  if (v === null) throw new Error(`features: format "${format}" needs ${what}`);
+  return v;
+}
+
+/** The format names, in registry order (a literal list, so FeatureConfig's type does not depend on FORMATS). */
+export const FEATURE_FORMATS = [
+  'mel',
+  'mfcc',
+  'mel-delta3',
+  'aaa',
+  'apd',
+  'apx',
+  'pcen',
+  'gammatone',
+  'gtcc',
+  'waveform',
+] as const;
+export type FeatureFormat = (typeof FEATURE_FORMATS)[number];
+
+/** Every `features.format`, by name. A name added to FEATURE_FORMATS needs its entry here (the type says
+ * so); it is then valid in configs, the CLI and the loader. */
+export const FORMATS: Readonly<Record<FeatureFormat, FeatureFormatSpec>> = {
+  mel: {
+    doc: 'log-mel (or linear mel with scale "power") spectrogram [nMels, frames]',
+    channels: 1,
+    kind: 'spectrogram',
+    filterbank: 'mel',
+    needsPhase: false,
+    build: (x) => x.scaled(),
+  },
+  mfcc: {
+    doc: 'MFCCs from the dB mel spectrogram (librosa.feature.mfcc) [nMfcc, frames]',
+    channels: 1,
+    kind: 'spectrogram',
+    filterbank: 'mel',
+    needsPhase: false,
+    build: (x) => mfcc(x.db(), { nMfcc: x.config.nMfcc, lifter: x.config.lifter }),
+  },
+  'mel-delta3': {
+    doc: '(log-mel, Δ, ΔΔ) [3, nMels, frames]',
+    channels: 3,
+    kind: 'spectrogram',
+    filterbank: 'mel',
+    needsPhase: false,
+    build: (x) => melDelta3(x.scaled(), x.config.deltaWidth),
+  },
+  aaa: {
+    doc: 'the log-mel in three channels (ImageNet CNNs unchanged) [3, nMels, frames]',
+    channels: 3,
+    kind: 'spectrogram',
+    filterbank: 'mel',
+    needsPhase: false,
+    build: (x) => aaa(x.scaled()),
+  },
+  apd: {
+    doc: '(log-mel, mel phase, Δ log-mel) [3, nMels, frames]',
+    channels: 3,
+    kind: 'spectrogram',
+    filterbank: 'mel',
+    needsPhase: true,
+    build: (x) => apd(x.scaled(), need(x.phase, 'the mel phase', 'apd'), x.config.deltaWidth),
+  },
+  apx: {
+    doc: '(log-mel, mel phase, log-mel × phase) [3, nMels, frames]',
+    channels: 3,
+    kind: 'spectrogram',
+    filterbank: 'mel',
+    needsPhase: true,
+    build: (x) => apx(x.scaled(), need(x.phase, 'the mel phase', 'apx')),
+  },
+  pcen: {
+    doc: 'per-channel energy normalisation of the mel spectrogram (librosa.pcen) [nMels, frames]',
+    channels: 1,
+    kind: 'spectrogram',
+    filterbank: 'mel',
+    needsPhase: false,
+    build: (x) => {
+      const c = x.config;
+      const bands = need(x.bands, 'the mel spectrogram', 'pcen');
+      const k = c.pcen.inputScale;
+      const s = k === 1 ? bands : { data: bands.data.map((v) => v * k), shape: bands.shape };
+      return x.experimentalLinear(pcen(s, { ...c.pcen, sampleRate: c.sampleRate, hopLength: c.hopLength }));
+    },
+  },
+  gammatone: {
+    doc: 'gammatone-filterbank spectrogram (nMels bands) [nMels, frames]',
+    channels: 1,
+    kind: 'spectrogram',
+    filterbank: 'gammatone',
+    needsPhase: false,
+    build: (x) => x.scaled(),
+  },
+  gtcc: {
+    doc: 'gammatone cepstral coefficients [nMfcc, frames]',
+    channels: 1,
+    kind: 'spectrogram',
+    filterbank: 'gammatone',
+    needsPhase: false,
+    build: (x) => gtcc(x.db(), x.config.nMfcc),
+  },
+  waveform: {
+    doc: 'the prepared waveform itself (resampled, trimmed, cropped) [1, samples], for conv1d-raw',
+    channels: 1,
+    kind: 'waveform',
+    filterbank: null,
+    needsPhase: false,
+    build: (x) => {
+      const y = need(x.signal, 'the signal', 'waveform');
+      return { data: Float32Array.from(y), shape: [1, y.length] };
+    },
+  },
+};
+
+/** The registry entry of a format; the error lists the valid names. */
+export function formatSpec(format: string): FeatureFormatSpec {
+  const spec = (FORMATS as Record<string, FeatureFormatSpec>)[format];
+  if (!spec)
+    throw new Error(`features: unknown format "${format}" (expected one of ${FEATURE_FORMATS.join(', ')})`);
+  return spec;
+}
+
+/** Number of output channels of a format (1 for 2-D outputs and waveforms). */
+export function formatChannels(format: FeatureFormat): number {
+  return formatSpec(format).channels;
+}
+
+/** Whether a format's items are waveforms [1, samples] rather than spectrograms. */
+export function isWaveformFormat(format: FeatureFormat): boolean {
+  return formatSpec(format).kind === 'waveform';
+}
+
+// ---- the image-like formats -----------------------------------------------------------------------
 
 /**
  * Mel spectrogram and "mel phase" in one STFT pass (daisukelab's melspectrogram_phase for FAT2019):

@@ -9,8 +9,9 @@ import { computeMetrics, defaultMetrics } from '../metrics/index.js';
 import { loadModel } from '../models/index.js';
 import { readCheckpointConfig } from '../nn/checkpoint.js';
 import { manifestSpec } from './data.js';
+import { openFoldLoaders, planLoaders } from './plan.js';
 import { predictClips, selectRows, truthOf } from './predict.js';
-import { foldLoaders, readRunConfig } from './run.js';
+import { readRunConfig } from './run.js';
 import { scoresCsv } from './trainer.js';
 
 export interface EvaluateOptions {
@@ -75,7 +76,7 @@ export async function evaluateRun(o: EvaluateOptions): Promise<EvaluateResult> {
   const dataset = labelled ? withClasses(raw, classes) : { ...raw, classes };
   const n = dataset.items.length;
   const c = classes.length;
-  const { val: loader } = await foldLoaders(config, null, dataset, config.seed);
+  const { val: loader } = await openFoldLoaders(await planLoaders(config, false), null, dataset, config.seed);
   const ensemble = new Float32Array(n * c);
   const perFold: Record<string, Record<string, number>> = {};
   const metricNames = o.metrics ?? config.train.metrics ?? defaultMetrics(dataset.multiLabel);

@@ -5,6 +5,7 @@ export * from './ema.js';
 export * from './evaluate.js';
 export * from './finetune.js';
 export * from './loss.js';
+export * from './plan.js';
 export * from './predict.js';
 export * from './progress.js';
 export * from './run.js';

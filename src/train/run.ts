@@ -14,21 +14,28 @@ import {
 } from 'node:fs';
 import { join, resolve } from 'node:path';
 import YAML from 'yaml';
+import { writeFileAtomic } from '../core/atomic-file.js';
 import { mixSeed } from '../core/random.js';
-import { subset } from '../data/dataset.js';
-import { createLoader, type Loader } from '../data/loader.js';
+import type { FoldSplit } from '../data/index.js';
 import type { Dataset } from '../data/types.js';
 import * as E from '../engine/index.js';
-import { formatChannels } from '../features/config.js';
 import { computeMetrics, defaultMetrics } from '../metrics/index.js';
-import { createModel, getModelDefinition, resolveModelConfig } from '../models/index.js';
+import { createModel } from '../models/index.js';
 import type { AudioModel } from '../models/types.js';
 import { configToYaml, type ResolvedConfig } from './config.js';
-import { type PreparedData, prepareData } from './data.js';
+import type { PreparedData } from './data.js';
 import { initFromCheckpoint } from './finetune.js';
+import { openFoldLoaders, planTraining, splitSets, type TrainingPlan } from './plan.js';
 import { truthOf } from './predict.js';
-import { defaultReporter, type Reporter } from './progress.js';
-import { type EpochRecord, readScoresCsv, scoresCsv, trainModel } from './trainer.js';
+import { type Reporter, silentReporter } from './progress.js';
+import {
+  type EpochRecord,
+  readScoresCsv,
+  scoresCsv,
+  type TrainOptions,
+  type TrainResult,
+  trainModel,
+} from './trainer.js';
 
 export interface RunOptions {
   config: ResolvedConfig;
@@ -79,35 +86,6 @@ export interface RunMetrics {
   seconds: number;
 }
 
-/** The model config with numClasses/inChannels filled in from the data, validated by the registry. */
-export function resolveRunModel(
-  config: ResolvedConfig,
-  classes: readonly string[],
-): { name: string; config: unknown } {
-  const name = config.model.name;
-  const def = getModelDefinition(name);
-  const given = { ...config.model.config };
-  // Fill only keys the architecture has (zod defaults show which).
-  const defaults = def.configSchema.safeParse({});
-  const keys =
-    defaults.success && defaults.data && typeof defaults.data === 'object' ? Object.keys(defaults.data) : [];
-  if (keys.includes('numClasses')) {
-    if (given.numClasses !== undefined && given.numClasses !== classes.length)
-      throw new Error(
-        `model.config.numClasses: the data has ${classes.length} classes, got ${String(given.numClasses)}; leave it out`,
-      );
-    given.numClasses = classes.length;
-  }
-  if (keys.includes('inChannels') && given.inChannels === undefined)
-    given.inChannels = formatChannels(config.features.format);
-  try {
-    return { name, config: resolveModelConfig(name, given) };
-  } catch (e) {
-    // The registry names keys relative to the model config; name them from the top of the file.
-    throw new Error((e as Error).message.replace(/^ {2}(\S+):/gm, '  model.config.$1:'));
-  }
-}
-
 function mean(xs: number[]): number {
   return xs.reduce((a, b) => a + b, 0) / xs.length;
 }
@@ -117,66 +95,41 @@ export function summarise(values: number[]): MetricSummary {
   return { mean: m, std: Math.sqrt(mean(values.map((v) => (v - m) ** 2))), per_fold: values };
 }
 
-/** Creates the loaders of one fold. */
-export async function foldLoaders(
-  config: ResolvedConfig,
-  train: Dataset | null,
-  val: Dataset | null,
-  seed: number,
-): Promise<{ train: Loader | null; val: Loader | null }> {
-  const l = config.loader;
-  const common = {
-    features: config.features,
-    cacheDir: l.cacheDir,
-    workers: l.workers,
-    prefetch: l.prefetch,
-    crop: config.crop,
-  };
-  let trainLoader: Loader | null = null;
-  try {
-    if (train)
-      trainLoader = await createLoader(train, {
-        ...common,
-        batchSize: l.batchSize,
-        training: true,
-        augment: config.augment,
-        sampler: l.sampler,
-        dropLast: l.dropLast && train.items.length > l.batchSize,
-        seed,
-      });
-    const valLoader = val
-      ? await createLoader(val, {
-          ...common,
-          batchSize: l.evalBatchSize ?? l.batchSize,
-          training: false,
-          seed,
-        })
-      : null;
-    return { train: trainLoader, val: valLoader };
-  } catch (e) {
-    await trainLoader?.close();
-    throw e;
-  }
-}
-
 /** Files a run writes at its top level (what --force removes, besides fold directories). */
 const RUN_FILES = ['config.yaml', 'log.jsonl', 'metrics.json', 'oof.csv'];
 
+/** The run directory holds a run with another config that has trained something (the CLI says --force). */
+export class RunExistsError extends Error {
+  override name = 'RunExistsError';
+  constructor(
+    readonly dir: string,
+    readonly configPath: string,
+  ) {
+    super(`${dir} already holds a run with a different config (${configPath})`);
+  }
+}
+
+/** Whether a run directory holds anything trained: an epoch line in log.jsonl or a file in a fold folder. */
+function hasProgress(out: string): boolean {
+  const log = join(out, 'log.jsonl');
+  if (existsSync(log) && readFileSync(log, 'utf8').trim() !== '') return true;
+  return readdirSync(out).some((d) => /^fold\d+$/.test(d) && readdirSync(join(out, d)).length > 0);
+}
+
+// A directory whose run failed before its first epoch holds only config.yaml: it is replaced without
+// `force`, so a corrected rerun into the same directory just works.
 function prepareOut(out: string, yaml: string, force: boolean): void {
   const cfgPath = join(out, 'config.yaml');
   if (existsSync(cfgPath)) {
     const old = readFileSync(cfgPath, 'utf8');
     if (old === yaml) return;
-    if (!force)
-      throw new Error(
-        `${out} already holds a run with a different config (${cfgPath}); use another --out, or --force to replace it`,
-      );
+    if (!force && hasProgress(out)) throw new RunExistsError(out, cfgPath);
     for (const f of RUN_FILES) rmSync(join(out, f), { force: true });
     for (const d of readdirSync(out))
       if (/^fold\d+$/.test(d)) rmSync(join(out, d), { recursive: true, force: true });
   }
   mkdirSync(out, { recursive: true });
-  writeFileSync(cfgPath, yaml);
+  writeFileAtomic(cfgPath, yaml);
 }
 
 /** Reads the finished folds' results and writes metrics.json and oof.csv. */
@@ -239,135 +192,195 @@ export function aggregateRun(
   return result;
 }
 
-/** Trains the run; see the file comment. */
-export async function runTraining(opts: RunOptions): Promise<RunMetrics> {
-  const { config } = opts;
-  const out = resolve(opts.out);
-  const reporter = opts.reporter ?? defaultReporter(opts.quiet ?? false);
-  if (config.train.threads) E.setNumThreads(config.train.threads);
-  const data = await prepareData(config);
-  for (const w of data.warnings) reporter.message(`warning: ${w}`);
-  const { dataset } = data;
-  const classes = dataset.classes;
-  const model = resolveRunModel(config, classes);
-  const resolvedConfig = { ...config, model: { name: model.name, config: model.config } };
-  prepareOut(out, configToYaml(resolvedConfig), opts.force ?? false);
-
-  const k = data.splits.length;
-  const wanted = opts.folds ?? data.splits.map((s) => s.fold);
+/** The fold indices to train: all, or those asked for (each must exist). */
+function wantedFolds(plan: TrainingPlan, folds: number[] | undefined): number[] {
+  const k = plan.data.splits.length;
+  const wanted = folds ?? plan.data.splits.map((s) => s.fold);
   for (const f of wanted)
     if (!Number.isInteger(f) || f < 0 || f >= k)
-      throw new Error(`--folds: fold ${f} does not exist; this run has folds 0..${k - 1}`);
-  const metricNames = config.train.metrics ?? defaultMetrics(dataset.multiLabel);
-  const monitor = config.train.monitor ?? metricNames[0]!;
-  reporter.message(
-    `${dataset.items.length} clips, ${classes.length} classes (${dataset.multiLabel ? 'multi-label' : 'single-label'}); ` +
-      `folds: ${data.strategy}, ${k} fold${k === 1 ? '' : 's'}; model ${model.name}`,
-  );
+      throw new RangeError(`folds: fold ${f} does not exist; this run has folds 0..${k - 1}`);
+  return wanted;
+}
 
-  for (const split of data.splits) {
-    if (!wanted.includes(split.fold)) continue;
-    const dir = join(out, `fold${split.fold}`);
-    const label = k === 1 ? 'train' : `fold ${split.fold}/${k}`;
-    if (existsSync(join(dir, 'result.json'))) {
-      reporter.message(`${label}: already trained (${join(dir, 'result.json')}), kept`);
-      continue;
-    }
-    const seed = mixSeed(config.seed, split.fold);
-    const trainSet = subset(dataset, split.train);
-    const valSet = subset(dataset, split.val);
-    const loaders = await foldLoaders(config, trainSet, valSet, seed);
-    const skippedVal = new Set(loaders.val!.skipped.map((s) => s.index));
-    let net: AudioModel | null = null;
-    try {
-      E.manualSeed(seed);
-      net = createModel(model.name, model.config);
-      let freeze: { headPrefix: string; epochs: number } | null = null;
-      if (config.init) {
-        const r = initFromCheckpoint(net, config.init, classes);
-        reporter.message(
-          `${label}: initialised from ${config.init.from} (${r.loaded} tensors${r.newHead ? `, new head "${r.headPrefix}"` : ''})`,
-        );
-        if (config.init.freezeEpochs > 0)
-          freeze = { headPrefix: r.headPrefix, epochs: config.init.freezeEpochs };
-      }
-      if (config.train.device !== 'cpu') net.to(config.train.device);
-      const result = await trainModel({
-        model: net,
-        makeCopy: () => {
-          const m = createModel(model.name, model.config);
-          if (config.train.device !== 'cpu') m.to(config.train.device);
-          return m;
-        },
-        modelInfo: model,
-        train: loaders.train!,
-        val: loaders.val,
-        valDataset: valSet,
-        classes,
-        multiLabel: dataset.multiLabel,
-        epochs: config.train.epochs,
-        optimizer: config.train.optimizer,
-        schedule: config.train.schedule,
-        loss: config.train.loss,
-        clipGradNorm: config.train.clipGradNorm,
-        ema: config.train.ema,
-        metrics: metricNames,
-        monitor,
-        earlyStopping: config.train.earlyStopping,
-        aggregate: config.train.aggregate,
-        device: config.train.device,
-        seed,
-        dir,
-        resume: true,
-        checkpointInfo: {
-          featureConfig: config.features,
-          crop: config.crop,
-          aggregate: config.train.aggregate,
-          fold: split.fold,
-        },
-        freeze,
-        label,
-        reporter,
-        onEpoch: (record) => {
-          appendFileSync(
-            join(out, 'log.jsonl'),
-            `${JSON.stringify({ fold: split.fold, ...flatten(record) })}\n`,
-          );
-          opts.onEpoch?.(split.fold, record);
-        },
-      });
-      if (skippedVal.size > 0)
-        reporter.message(
-          `${label}: ${skippedVal.size} validation clip(s) could not be loaded and are not scored`,
-        );
-      const report: FoldReport = {
-        fold: split.fold,
-        id: split.id,
-        train: loaders.train!.size,
-        val: loaders.val!.size,
-        best_epoch: result.bestEpoch,
-        epochs: result.history.length,
-        stopped_early: result.stoppedEarly,
-        seconds: result.history.reduce((a, h) => a + h.seconds, 0),
-        metrics: result.best,
-      };
-      const groups = [...new Set(valSet.items.map((it) => it.group).filter((g): g is string => !!g))];
-      if (groups.length > 0 && groups.length <= 10) report.val_groups = groups.sort();
-      writeFileSync(join(dir, 'result.json'), `${JSON.stringify(report, null, 2)}\n`);
-      // metrics.json and oof.csv after every fold, so a long run shows what it has so far.
-      aggregateRun(out, data, config, classes);
+function describeRun(plan: TrainingPlan): string {
+  const { dataset, strategy, splits } = plan.data;
+  const k = splits.length;
+  return (
+    `${dataset.items.length} clips, ${plan.classes.length} classes (${dataset.multiLabel ? 'multi-label' : 'single-label'}); ` +
+    `folds: ${strategy}, ${k} fold${k === 1 ? '' : 's'}; model ${plan.model.name}`
+  );
+}
+
+/** What one fold's training needs besides its plan. */
+interface FoldContext {
+  out: string;
+  reporter: Reporter;
+  onEpoch?: RunOptions['onEpoch'];
+}
+
+/** A fresh model for a fold (seeded by the fold), initialised from a checkpoint when configured. */
+function buildFoldModel(
+  plan: TrainingPlan,
+  seed: number,
+  label: string,
+  reporter: Reporter,
+): { net: AudioModel; freeze: TrainOptions['freeze'] } {
+  const { config, model, classes } = plan;
+  E.manualSeed(seed);
+  const net = createModel(model.name, model.config);
+  let freeze: TrainOptions['freeze'] = null;
+  try {
+    if (config.init) {
+      const r = initFromCheckpoint(net, config.init, classes);
       reporter.message(
-        `${label}: best epoch ${result.bestEpoch}: ${Object.entries(result.best)
-          .map(([n, v]) => `${n} ${v.toFixed(4)}`)
-          .join(', ')}`,
+        `${label}: initialised from ${config.init.from} (${r.loaded} tensors${r.newHead ? `, new head "${r.headPrefix}"` : ''})`,
       );
-    } finally {
-      net?.dispose();
-      await loaders.train?.close();
-      await loaders.val?.close();
+      if (config.init.freezeEpochs > 0)
+        freeze = { headPrefix: r.headPrefix, epochs: config.init.freezeEpochs };
     }
+    if (config.train.device !== 'cpu') net.to(config.train.device);
+  } catch (e) {
+    net.dispose();
+    throw e;
   }
-  const summary = aggregateRun(out, data, config, classes);
+  return { net, freeze };
+}
+
+/** The trainer's options for one fold, from the plan (everything but the model and the loaders). */
+function foldTrainOptions(
+  plan: TrainingPlan,
+  split: FoldSplit,
+  seed: number,
+  ctx: FoldContext & { label: string; dir: string },
+): Omit<TrainOptions, 'model' | 'train' | 'val' | 'valDataset' | 'freeze'> {
+  const { config, model } = plan;
+  const t = config.train;
+  return {
+    makeCopy: () => {
+      const m = createModel(model.name, model.config);
+      if (t.device !== 'cpu') m.to(t.device);
+      return m;
+    },
+    modelInfo: model,
+    classes: plan.classes,
+    multiLabel: plan.data.dataset.multiLabel,
+    epochs: t.epochs,
+    optimizer: t.optimizer,
+    schedule: t.schedule,
+    loss: t.loss,
+    clipGradNorm: t.clipGradNorm,
+    ema: t.ema,
+    metrics: plan.metrics,
+    monitor: plan.monitor,
+    earlyStopping: t.earlyStopping,
+    aggregate: t.aggregate,
+    device: t.device,
+    seed,
+    dir: ctx.dir,
+    resume: true,
+    checkpointInfo: {
+      featureConfig: config.features,
+      crop: config.crop,
+      aggregate: t.aggregate,
+      fold: split.fold,
+    },
+    label: ctx.label,
+    reporter: ctx.reporter,
+    onEpoch: (record) => {
+      appendFileSync(
+        join(ctx.out, 'log.jsonl'),
+        `${JSON.stringify({ fold: split.fold, ...flatten(record) })}\n`,
+      );
+      ctx.onEpoch?.(split.fold, record);
+    },
+  };
+}
+
+/** fold<i>/result.json: what the fold's metrics.json entry is made of. */
+function foldReport(
+  split: FoldSplit,
+  sizes: { train: number; val: number },
+  valSet: Dataset,
+  result: TrainResult,
+): FoldReport {
+  const report: FoldReport = {
+    fold: split.fold,
+    id: split.id,
+    train: sizes.train,
+    val: sizes.val,
+    best_epoch: result.bestEpoch,
+    epochs: result.history.length,
+    stopped_early: result.stoppedEarly,
+    seconds: result.history.reduce((a, h) => a + h.seconds, 0),
+    metrics: result.best,
+  };
+  const groups = [...new Set(valSet.items.map((it) => it.group).filter((g): g is string => !!g))];
+  if (groups.length > 0 && groups.length <= 10) report.val_groups = groups.sort();
+  return report;
+}
+
+/** Trains one fold into <out>/fold<i> (resuming it when interrupted; kept when finished). */
+async function trainFold(plan: TrainingPlan, split: FoldSplit, ctx: FoldContext): Promise<void> {
+  const k = plan.data.splits.length;
+  const dir = join(ctx.out, `fold${split.fold}`);
+  const label = k === 1 ? 'train' : `fold ${split.fold}/${k}`;
+  const { reporter } = ctx;
+  if (existsSync(join(dir, 'result.json'))) {
+    reporter.message(`${label}: already trained (${join(dir, 'result.json')}), kept`);
+    return;
+  }
+  const seed = mixSeed(plan.config.seed, split.fold);
+  const sets = splitSets(plan, split);
+  const loaders = await openFoldLoaders(plan.loaders, sets.train, sets.val, seed);
+  let net: AudioModel | null = null;
+  try {
+    const built = buildFoldModel(plan, seed, label, reporter);
+    net = built.net;
+    const result = await trainModel({
+      ...foldTrainOptions(plan, split, seed, { ...ctx, label, dir }),
+      model: net,
+      freeze: built.freeze,
+      train: loaders.train!,
+      val: loaders.val,
+      valDataset: sets.val,
+    });
+    const skippedVal = loaders.val!.skipped.length;
+    if (skippedVal > 0)
+      reporter.message(`${label}: ${skippedVal} validation clip(s) could not be loaded and are not scored`);
+    const report = foldReport(
+      split,
+      { train: loaders.train!.size, val: loaders.val!.size },
+      sets.val,
+      result,
+    );
+    writeFileSync(join(dir, 'result.json'), `${JSON.stringify(report, null, 2)}\n`);
+    // metrics.json and oof.csv after every fold, so a long run shows what it has so far.
+    aggregateRun(ctx.out, plan.data, plan.config, plan.classes);
+    reporter.message(
+      `${label}: best epoch ${result.bestEpoch}: ${Object.entries(result.best)
+        .map(([n, v]) => `${n} ${v.toFixed(4)}`)
+        .join(', ')}`,
+    );
+  } finally {
+    net?.dispose();
+    await loaders.train?.close();
+    await loaders.val?.close();
+  }
+}
+
+/** Trains the run; see the file comment. */
+export async function runTraining(opts: RunOptions): Promise<RunMetrics> {
+  const out = resolve(opts.out);
+  const reporter = opts.reporter ?? silentReporter;
+  if (opts.config.train.threads) E.setNumThreads(opts.config.train.threads);
+  const plan = await planTraining(opts.config);
+  for (const w of plan.data.warnings) reporter.message(`warning: ${w}`);
+  const wanted = wantedFolds(plan, opts.folds);
+  prepareOut(out, configToYaml(plan.resolvedConfig), opts.force ?? false);
+  reporter.message(describeRun(plan));
+  for (const split of plan.data.splits)
+    if (wanted.includes(split.fold)) await trainFold(plan, split, { out, reporter, onEpoch: opts.onEpoch });
+  const summary = aggregateRun(out, plan.data, plan.config, plan.classes);
   reporter.message(runSummaryText(summary));
   return summary;
 }

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../core/atomic-file.js';
 import { mixSeed, STREAM } from '../core/random.js';
 import { parseCsv } from '../data/csv.js';
-import type { BatchSource } from '../data/loader.js';
+import type { Batch, BatchSource } from '../data/loader.js';
 import type { Dataset } from '../data/types.js';
 import * as E from '../engine/index.js';
 import { Adam, AdamW, clipGradNorm, type Optimizer, SGD } from '../engine/optim.js';
@@ -175,47 +175,8 @@ export function lowerIsBetter(metric: string): boolean {
   return /loss/i.test(metric);
 }
 
-/** Trains one model; see the file comment. */
-export async function trainModel(o: TrainOptions): Promise<TrainResult> {
-  const t0 = performance.now();
-  const label = o.label ?? 'train';
-  const reporter = o.reporter ?? silentReporter;
-  const device = o.device ?? 'cpu';
-  const tensorOpts = device === 'cpu' ? undefined : { device };
-  const model = o.model;
-  const loss: TrainLoss = createLoss(o.loss, o.multiLabel);
-  const opt = createOptimizer(model.parameters(), o.optimizer);
-  const minimise = lowerIsBetter(o.monitor === 'last' ? (o.metrics[0] ?? 'val_loss') : o.monitor);
-  const schedule: LrSchedule = createSchedule(o.schedule, {
-    baseLr: o.optimizer.lr,
-    stepsPerEpoch: o.train.batchesPerEpoch,
-    epochs: o.epochs,
-    mode: minimise ? 'min' : 'max',
-  });
-  let ema: ModelEma | null = null;
-  if (o.ema) {
-    if (!o.makeCopy) throw new Error(`${label}: train.ema needs a second model (makeCopy)`);
-    ema = new ModelEma(model, o.makeCopy(), o.ema);
-  }
-  const evalModel = (): AudioModel => (ema ? (ema.copy as AudioModel) : model);
-  const hasVal = !!(o.val && o.valDataset);
-  const valIds = o.valDataset?.items.map((it) => it.id) ?? [];
-  const nClasses = o.classes.length;
-
-  const dir = o.dir;
-  const lastDir = dir ? join(dir, 'last') : null;
-  const bestDir = dir ? join(dir, 'best') : null;
-  const info = (extra: Record<string, unknown>) => ({
-    model: o.modelInfo.name,
-    config: o.modelInfo.config,
-    classes: o.classes,
-    multiLabel: o.multiLabel,
-    activation: loss.activation,
-    ...o.checkpointInfo,
-    ...extra,
-  });
-
-  let st: TrainState = {
+function freshState(): TrainState {
+  return {
     epochsDone: 0,
     step: 0,
     bestValue: null,
@@ -227,69 +188,152 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
     finished: false,
     stoppedEarly: false,
   };
-  let bestScores: Float32Array | null = null;
+}
 
-  if (o.resume && lastDir && existsSync(join(lastDir, 'trainer.json'))) {
-    st = JSON.parse(readFileSync(join(lastDir, 'trainer.json'), 'utf8')) as TrainState;
+/** A record's validation metrics with val_loss among them. */
+function metricsOf(r: EpochRecord): Record<string, number> {
+  return { ...r.metrics, ...(r.val_loss !== undefined ? { val_loss: r.val_loss } : {}) };
+}
+
+/** Validation of one epoch: the metrics and, for the best epoch's oof.csv, the clip scores. */
+interface Validation {
+  metrics: Record<string, number>;
+  valLoss?: number;
+  scores: Float32Array | null;
+}
+
+/**
+ * One model on one split, epoch by epoch. Each step of an epoch is a method: restore (resume), trainEpoch
+ * (optimiser steps; trainStep is one of them), validate, chooseBest, advance (schedule, early stopping),
+ * save (checkpoints, then the state file) and report.
+ */
+class FoldTrainer {
+  readonly label: string;
+  private readonly reporter: Reporter;
+  private readonly device: string;
+  private readonly tensorOpts: { device: string } | undefined;
+  private readonly model: AudioModel;
+  private readonly loss: TrainLoss;
+  private readonly opt: Optimizer;
+  private readonly schedule: LrSchedule;
+  private readonly ema: ModelEma | null;
+  private readonly minimise: boolean;
+  private readonly hasVal: boolean;
+  private readonly valIds: string[];
+  /** Fold directory layout; null: nothing is written. */
+  private readonly dirs: { dir: string; last: string; best: string } | null;
+  private st: TrainState = freshState();
+  private bestScores: Float32Array | null = null;
+
+  constructor(private readonly o: TrainOptions) {
+    this.label = o.label ?? 'train';
+    this.reporter = o.reporter ?? silentReporter;
+    this.device = o.device ?? 'cpu';
+    this.tensorOpts = this.device === 'cpu' ? undefined : { device: this.device };
+    this.model = o.model;
+    this.loss = createLoss(o.loss, o.multiLabel);
+    this.minimise = lowerIsBetter(o.monitor === 'last' ? (o.metrics[0] ?? 'val_loss') : o.monitor);
+    this.schedule = createSchedule(o.schedule, {
+      baseLr: o.optimizer.lr,
+      stepsPerEpoch: o.train.batchesPerEpoch,
+      epochs: o.epochs,
+      mode: this.minimise ? 'min' : 'max',
+    });
+    if (o.ema && !o.makeCopy) throw new Error(`${this.label}: train.ema needs a second model (makeCopy)`);
+    this.opt = createOptimizer(this.model.parameters(), o.optimizer);
+    this.ema = o.ema && o.makeCopy ? new ModelEma(this.model, o.makeCopy(), o.ema) : null;
+    this.hasVal = !!(o.val && o.valDataset);
+    this.valIds = o.valDataset?.items.map((it) => it.id) ?? [];
+    this.dirs = o.dir ? { dir: o.dir, last: join(o.dir, 'last'), best: join(o.dir, 'best') } : null;
+  }
+
+  /** The model validated and checkpointed: the EMA copy when there is one. */
+  private get evalModel(): AudioModel {
+    return this.ema ? (this.ema.copy as AudioModel) : this.model;
+  }
+
+  /** Continues from dir/last when resuming and it holds a run: weights, EMA, optimiser, schedule, state. */
+  restore(): void {
+    const last = this.dirs?.last;
+    if (!this.o.resume || !last || !existsSync(join(last, 'trainer.json'))) return;
+    this.st = JSON.parse(readFileSync(join(last, 'trainer.json'), 'utf8')) as TrainState;
     const load = (file: string, into: AudioModel) => {
-      const { tensors } = loadSafetensors(join(lastDir, file), { device: tensorOpts?.device });
+      const { tensors } = loadSafetensors(join(last, file), { device: this.tensorOpts?.device });
       try {
         into.loadStateDict(tensors);
       } finally {
         E.dispose(tensors);
       }
     };
-    if (ema) {
-      load('training.safetensors', model);
-      load('model.safetensors', ema.copy as AudioModel);
-      ema.updates = st.emaUpdates;
-    } else load('model.safetensors', model);
-    opt.loadStateBytes(new Uint8Array(readFileSync(join(lastDir, 'optimizer.bin'))));
-    schedule.loadState(st.schedule);
-    reporter.message(`${label}: resuming after epoch ${st.epochsDone} (best so far: epoch ${st.bestEpoch})`);
+    if (this.ema) {
+      load('training.safetensors', this.model);
+      load('model.safetensors', this.ema.copy as AudioModel);
+      this.ema.updates = this.st.emaUpdates;
+    } else load('model.safetensors', this.model);
+    this.opt.loadStateBytes(new Uint8Array(readFileSync(join(last, 'optimizer.bin'))));
+    this.schedule.loadState(this.st.schedule);
+    this.reporter.message(
+      `${this.label}: resuming after epoch ${this.st.epochsDone} (best so far: epoch ${this.st.bestEpoch})`,
+    );
   }
 
-  const headPrefix = o.freeze?.headPrefix ?? '';
-  const inHead = (name: string) => name === headPrefix || name.startsWith(`${headPrefix}.`);
-  const setFrozen = (frozen: boolean) => {
-    for (const [name, p] of model.namedParameters()) p.requiresGrad = !frozen || inHead(name);
-  };
-  const trainMode = (frozen: boolean) => {
-    model.train();
+  /** The epochs left to train (none when the state says finished). */
+  async run(): Promise<void> {
+    for (let epoch = this.st.epochsDone; epoch < this.o.epochs && !this.st.finished; epoch++) {
+      const t0 = performance.now();
+      const { loss, lr } = await this.trainEpoch(epoch);
+      const v = this.hasVal ? await this.validate() : null;
+      const record: EpochRecord = {
+        epoch: epoch + 1,
+        lr,
+        train_loss: loss,
+        metrics: v?.metrics ?? {},
+        improved: false,
+        seconds: 0,
+      };
+      if (v?.valLoss !== undefined) record.val_loss = v.valLoss;
+      this.chooseBest(record, v?.scores ?? null);
+      this.advance(record);
+      record.seconds = (performance.now() - t0) / 1000;
+      this.st.history.push(record);
+      this.save(record, v?.scores ?? null);
+      this.report(record);
+    }
+  }
+
+  // ---- train epoch ----
+
+  private isHead(name: string): boolean {
+    const head = this.o.freeze?.headPrefix ?? '';
+    return name === head || name.startsWith(`${head}.`);
+  }
+
+  /** Train mode, with the backbone frozen during the first freeze.epochs epochs of fine-tuning. */
+  private enterTrainMode(epoch: number): void {
+    const frozen = !!this.o.freeze && epoch < this.o.freeze.epochs;
+    for (const [name, p] of this.model.namedParameters()) p.requiresGrad = !frozen || this.isHead(name);
+    this.model.train();
     // A frozen backbone keeps its BatchNorm statistics: batches of a new dataset would otherwise drift them.
     if (frozen)
-      for (const [name, m] of model.namedModules())
-        if ((m instanceof BatchNorm1d || m instanceof BatchNorm2d) && !inHead(name)) m.eval();
-  };
+      for (const [name, m] of this.model.namedModules())
+        if ((m instanceof BatchNorm1d || m instanceof BatchNorm2d) && !this.isHead(name)) m.eval();
+  }
 
-  try {
-    for (let epoch = st.epochsDone; epoch < o.epochs && !st.finished; epoch++) {
-      const te = performance.now();
-      const frozen = !!o.freeze && epoch < o.freeze.epochs;
-      setFrozen(frozen);
-      trainMode(frozen);
-      const params = model.trainableParameters();
-      E.manualSeed(mixSeed(o.seed, STREAM.engine, epoch));
-      reporter.epochStart(label, epoch + 1, o.epochs, o.train.batchesPerEpoch);
-      let sum = 0;
-      let n = 0;
-      let lr = schedule.lrAt(st.step);
+  /** One epoch of optimiser steps; the mean training loss and the last learning rate. */
+  private async trainEpoch(epoch: number): Promise<{ loss: number; lr: number }> {
+    const { o, reporter } = this;
+    this.enterTrainMode(epoch);
+    const params = this.model.trainableParameters();
+    E.manualSeed(mixSeed(o.seed, STREAM.engine, epoch));
+    reporter.epochStart(this.label, epoch + 1, o.epochs, o.train.batchesPerEpoch);
+    let sum = 0;
+    let n = 0;
+    let lr = this.schedule.lrAt(this.st.step);
+    try {
       for await (const batch of o.train.epoch(epoch)) {
-        lr = schedule.lrAt(st.step);
-        opt.lr = lr;
-        const value = E.tidy(() => {
-          const x = E.fromNDArray(batch.inputs, tensorOpts);
-          const y = E.fromNDArray(batch.targets, tensorOpts);
-          const w = batch.weights ? E.tensor(batch.weights, [batch.weights.length], tensorOpts) : null;
-          const l = loss(model.call(x).clipwise, y, w);
-          const v = l.item();
-          if (!Number.isFinite(v)) return v;
-          opt.zeroGrad();
-          l.backward();
-          if (o.clipGradNorm) clipGradNorm(params, o.clipGradNorm);
-          opt.step();
-          return v;
-        });
+        lr = this.schedule.lrAt(this.st.step);
+        this.opt.lr = lr;
+        const value = this.trainStep(batch, params);
         if (!Number.isFinite(value))
           throw new NonFiniteLossError(
             value,
@@ -297,133 +341,191 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
             n + 1,
             batch.ids,
             nonFiniteRows(batch.inputs.data, batch.ids.length, batch.ids),
-            label,
+            this.label,
           );
-        ema?.update();
-        st.step++;
+        this.ema?.update();
+        this.st.step++;
         sum += value;
         n++;
         reporter.step(n, sum / n);
       }
-      opt.zeroGrad();
-
-      // Validation (of the EMA copy when there is one).
-      const record: EpochRecord = {
-        epoch: epoch + 1,
-        lr,
-        train_loss: n > 0 ? sum / n : Number.NaN,
-        metrics: {},
-        improved: false,
-        seconds: 0,
-      };
-      let scores: Float32Array | null = null;
-      if (hasVal) {
-        reporter.validating();
-        const p = await predictClips(evalModel(), o.val!, valIds.length, nClasses, {
-          activation: loss.activation,
-          aggregate: o.aggregate,
-          device,
-          loss,
-        });
-        scores = p.scores;
-        const served = Array.from(p.counts.keys()).filter((i) => p.counts[i]! > 0);
-        record.metrics = computeMetrics(
-          o.metrics,
-          selectRows(p.scores, nClasses, served),
-          truthOf(o.valDataset!, served),
-        );
-        if (p.loss !== null) record.val_loss = p.loss;
-      }
-      // monitor 'last': no selection on the validation data (it is the test fold in cross-validation);
-      // the last epoch is the model, and plateau schedules follow the first metric.
-      const byLast = o.monitor === 'last';
-      const metricOf = (name: string) => (name === 'val_loss' ? record.val_loss : record.metrics[name]);
-      const monitored = byLast ? undefined : metricOf(o.monitor);
-      const minDelta = o.earlyStopping?.minDelta ?? 0;
-      if (!hasVal || monitored === undefined) record.improved = true;
-      else if (st.bestValue === null) record.improved = Number.isFinite(monitored);
-      else
-        record.improved = minimise
-          ? monitored < st.bestValue - minDelta
-          : monitored > st.bestValue + minDelta;
-      if (record.improved) {
-        st.bestValue = monitored ?? null;
-        st.bestEpoch = epoch + 1;
-        st.badEpochs = 0;
-        bestScores = scores;
-      } else st.badEpochs++;
-      const tracked = byLast ? metricOf(o.metrics[0] ?? 'val_loss') : monitored;
-      if (tracked !== undefined) schedule.endEpoch(tracked);
-      st.epochsDone = epoch + 1;
-      st.schedule = schedule.state();
-      st.emaUpdates = ema?.updates ?? 0;
-      if (o.earlyStopping && st.badEpochs >= o.earlyStopping.patience && epoch + 1 < o.epochs) {
-        st.finished = true;
-        st.stoppedEarly = true;
-      }
-      if (epoch + 1 >= o.epochs) st.finished = true;
-      record.seconds = (performance.now() - te) / 1000;
-      st.history.push(record);
-
-      if (dir && lastDir && bestDir) {
-        mkdirSync(dir, { recursive: true });
-        const metricsNow = {
-          ...record.metrics,
-          ...(record.val_loss !== undefined ? { val_loss: record.val_loss } : {}),
-        };
-        if (record.improved) {
-          saveCheckpoint(bestDir, evalModel(), info({ epoch: epoch + 1, metrics: metricsNow, ema: !!ema }));
-          if (scores) writeFileSync(join(dir, 'oof.csv'), scoresCsv(valIds, o.classes, scores));
-        }
-        saveCheckpoint(lastDir, evalModel(), info({ epoch: epoch + 1, metrics: metricsNow, ema: !!ema }));
-        if (ema)
-          E.tidy(() =>
-            saveSafetensors(join(lastDir, 'training.safetensors'), model.stateDict(), { format: 'pt' }),
-          );
-        writeFileAtomic(join(lastDir, 'optimizer.bin'), opt.stateBytes());
-        // Written last: a crash before this line resumes from the previous epoch's state, consistently.
-        writeJsonAtomic(join(lastDir, 'trainer.json'), st);
-      }
-      reporter.epochEnd({
-        label,
-        epoch: epoch + 1,
-        epochs: o.epochs,
-        lr,
-        trainLoss: record.train_loss,
-        valLoss: record.val_loss,
-        metrics: record.metrics,
-        monitor: o.monitor,
-        improved: record.improved && hasVal,
-        seconds: record.seconds,
-      });
-      o.onEpoch?.(record);
-      if (st.stoppedEarly)
-        reporter.message(
-          `${label}: early stop after epoch ${epoch + 1} (${o.monitor} has not improved for ${st.badEpochs} epochs)`,
-        );
+    } finally {
+      this.opt.zeroGrad();
     }
-  } finally {
-    reporter.close();
-    opt.dispose();
-    if (ema) ema.copy.dispose();
+    return { loss: n > 0 ? sum / n : Number.NaN, lr };
   }
 
-  if (dir && !bestScores && hasVal && existsSync(join(dir, 'oof.csv')))
-    bestScores = readScoresCsv(join(dir, 'oof.csv'), nClasses);
-  const bestRecord = st.history.find((h) => h.epoch === st.bestEpoch) ?? st.history[st.history.length - 1];
-  return {
-    bestEpoch: st.bestEpoch,
-    best: bestRecord
-      ? {
-          ...bestRecord.metrics,
-          ...(bestRecord.val_loss !== undefined ? { val_loss: bestRecord.val_loss } : {}),
-        }
-      : {},
-    history: st.history,
-    valScores: bestScores,
-    stoppedEarly: st.stoppedEarly,
-    seconds: (performance.now() - t0) / 1000,
-  };
+  /** Forward, loss, backward, clip, step on one batch, inside one engine scope; the loss value (no step
+   * when it is not finite). */
+  private trainStep(batch: Batch, params: E.Tensor[]): number {
+    const t = this.tensorOpts;
+    return E.tidy(() => {
+      const x = E.fromNDArray(batch.inputs, t);
+      const y = E.fromNDArray(batch.targets, t);
+      const w = batch.weights ? E.tensor(batch.weights, [batch.weights.length], t) : null;
+      const l = this.loss(this.model.call(x).clipwise, y, w);
+      const v = l.item();
+      if (!Number.isFinite(v)) return v;
+      this.opt.zeroGrad();
+      l.backward();
+      if (this.o.clipGradNorm) clipGradNorm(params, this.o.clipGradNorm);
+      this.opt.step();
+      return v;
+    });
+  }
+
+  // ---- validate, choose best, advance ----
+
+  /** Clip-level scores and metrics of the validation set (of the EMA copy when there is one). */
+  private async validate(): Promise<Validation> {
+    const { o } = this;
+    this.reporter.validating();
+    const nClasses = o.classes.length;
+    const p = await predictClips(this.evalModel, o.val!, this.valIds.length, nClasses, {
+      activation: this.loss.activation,
+      aggregate: o.aggregate,
+      device: this.device,
+      loss: this.loss,
+    });
+    const served = Array.from(p.counts.keys()).filter((i) => p.counts[i]! > 0);
+    const metrics = computeMetrics(
+      o.metrics,
+      selectRows(p.scores, nClasses, served),
+      truthOf(o.valDataset!, served),
+    );
+    return { metrics, valLoss: p.loss ?? undefined, scores: p.scores };
+  }
+
+  private metricOf(record: EpochRecord, name: string): number | undefined {
+    return name === 'val_loss' ? record.val_loss : record.metrics[name];
+  }
+
+  /** Whether this epoch is the best so far by the monitored metric (with minDelta); keeps its scores.
+   * monitor 'last': no selection on the validation data (it is the test fold in cross-validation), so
+   * every epoch is the best and the last one is the model. */
+  private chooseBest(record: EpochRecord, scores: Float32Array | null): void {
+    const { st, o } = this;
+    const monitored = o.monitor === 'last' ? undefined : this.metricOf(record, o.monitor);
+    const minDelta = o.earlyStopping?.minDelta ?? 0;
+    if (!this.hasVal || monitored === undefined) record.improved = true;
+    else if (st.bestValue === null) record.improved = Number.isFinite(monitored);
+    else
+      record.improved = this.minimise
+        ? monitored < st.bestValue - minDelta
+        : monitored > st.bestValue + minDelta;
+    if (record.improved) {
+      st.bestValue = monitored ?? null;
+      st.bestEpoch = record.epoch;
+      st.badEpochs = 0;
+      this.bestScores = scores;
+    } else st.badEpochs++;
+  }
+
+  /** The schedule's epoch end (plateau schedules follow the monitor, or the first metric with 'last'),
+   * early stopping, and the state that carries over to the next epoch. */
+  private advance(record: EpochRecord): void {
+    const { st, o } = this;
+    const tracked = this.metricOf(record, o.monitor === 'last' ? (o.metrics[0] ?? 'val_loss') : o.monitor);
+    if (tracked !== undefined) this.schedule.endEpoch(tracked);
+    st.epochsDone = record.epoch;
+    st.schedule = this.schedule.state();
+    st.emaUpdates = this.ema?.updates ?? 0;
+    if (o.earlyStopping && st.badEpochs >= o.earlyStopping.patience && record.epoch < o.epochs) {
+      st.finished = true;
+      st.stoppedEarly = true;
+    }
+    if (record.epoch >= o.epochs) st.finished = true;
+  }
+
+  // ---- save, report ----
+
+  /** best/ (and oof.csv) when improved, then last/ with everything a resume needs; trainer.json last. */
+  private save(record: EpochRecord, scores: Float32Array | null): void {
+    const d = this.dirs;
+    if (!d) return;
+    const { o } = this;
+    mkdirSync(d.dir, { recursive: true });
+    const info = {
+      model: o.modelInfo.name,
+      config: o.modelInfo.config,
+      classes: o.classes,
+      multiLabel: o.multiLabel,
+      activation: this.loss.activation,
+      ...o.checkpointInfo,
+      epoch: record.epoch,
+      metrics: metricsOf(record),
+      ema: !!this.ema,
+    };
+    if (record.improved) {
+      saveCheckpoint(d.best, this.evalModel, info);
+      if (scores) writeFileSync(join(d.dir, 'oof.csv'), scoresCsv(this.valIds, o.classes, scores));
+    }
+    saveCheckpoint(d.last, this.evalModel, info);
+    if (this.ema)
+      E.tidy(() =>
+        saveSafetensors(join(d.last, 'training.safetensors'), this.model.stateDict(), { format: 'pt' }),
+      );
+    writeFileAtomic(join(d.last, 'optimizer.bin'), this.opt.stateBytes());
+    // Written last: a crash before this line resumes from the previous epoch's state, consistently.
+    writeJsonAtomic(join(d.last, 'trainer.json'), this.st);
+  }
+
+  private report(record: EpochRecord): void {
+    const { o, st, reporter } = this;
+    reporter.epochEnd({
+      label: this.label,
+      epoch: record.epoch,
+      epochs: o.epochs,
+      lr: record.lr,
+      trainLoss: record.train_loss,
+      valLoss: record.val_loss,
+      metrics: record.metrics,
+      monitor: o.monitor,
+      improved: record.improved && this.hasVal,
+      seconds: record.seconds,
+    });
+    o.onEpoch?.(record);
+    if (st.stoppedEarly)
+      reporter.message(
+        `${this.label}: early stop after epoch ${record.epoch} (${o.monitor} has not improved for ${st.badEpochs} epochs)`,
+      );
+  }
+
+  /** The result: the best epoch's metrics and scores (read back from oof.csv after a resume). */
+  result(seconds: number): TrainResult {
+    const { st, dirs } = this;
+    let scores = this.bestScores;
+    if (dirs && !scores && this.hasVal && existsSync(join(dirs.dir, 'oof.csv')))
+      scores = readScoresCsv(join(dirs.dir, 'oof.csv'), this.o.classes.length);
+    const best = st.history.find((h) => h.epoch === st.bestEpoch) ?? st.history[st.history.length - 1];
+    return {
+      bestEpoch: st.bestEpoch,
+      best: best ? metricsOf(best) : {},
+      history: st.history,
+      valScores: scores,
+      stoppedEarly: st.stoppedEarly,
+      seconds,
+    };
+  }
+
+  dispose(): void {
+    this.reporter.close();
+    this.opt.dispose();
+    this.ema?.copy.dispose();
+  }
+}
+
+/** Trains one model; see the file comment. */
+export async function trainModel(o: TrainOptions): Promise<TrainResult> {
+  const t0 = performance.now();
+  const trainer = new FoldTrainer(o);
+  try {
+    trainer.restore();
+    await trainer.run();
+  } finally {
+    trainer.dispose();
+  }
+  return trainer.result((performance.now() - t0) / 1000);
 }
 
 /** Reads the scores of a scoresCsv file back ([rows, classes], in file order). */

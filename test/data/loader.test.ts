@@ -237,12 +237,9 @@ describe('loader: batches', () => {
     }
   });
 
-  it('waveform items (format "raw"): [B, 1, samples] crops of the decoded clip', async () => {
+  it('waveform items (format "waveform"): [B, 1, samples] crops of the decoded clip', async () => {
     const ds = await fsdd(1, [3, 4]);
-    const features = {
-      ...resolveFeatureConfig({ sampleRate: 8000 }),
-      format: 'raw',
-    } as unknown as FeatureConfig;
+    const features = resolveFeatureConfig({ sampleRate: 8000, format: 'waveform' });
     const { loader, out } = await collect(
       { features, batchSize: 2, training: false, crop: { frames: 1000, evalMode: 'start' }, workers: 0 },
       ds,

@@ -11,7 +11,7 @@ import {
   setDotted,
   validateConfig,
 } from '../../src/train/config.js';
-import { resolveRunModel } from '../../src/train/run.js';
+import { resolveRunModel } from '../../src/train/plan.js';
 import { ROOT, runCli, tempDir } from './helpers.js';
 
 const minimal = () => ({

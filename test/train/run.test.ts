@@ -2,7 +2,7 @@
 // trained through the CLI, resumed after a simulated crash, evaluated on a held-out manifest, and
 // fine-tuned to other digits with a new head.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import YAML from 'yaml';
@@ -115,7 +115,17 @@ describe('train, resume, evaluate, fine-tune (FSDD subset)', () => {
     );
     assert.ok(!existsSync(join(out, 'fold0', 'result.json')));
     assert.equal(readJson(join(out, 'fold0', 'last', 'trainer.json')).epochsDone, 2);
-    const m = await runTraining({ config, out, quiet: true });
+    const trained: number[] = [];
+    const m = await runTraining({ config, out, quiet: true, onEpoch: (_f, rec) => trained.push(rec.epoch) });
+    // Only epoch 3 is trained again (a deterministic retrain from scratch would give the same bits).
+    assert.deepEqual(trained, [3]);
+    assert.deepEqual(
+      readFileSync(join(out, 'log.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).epoch),
+      [1, 2, 3],
+    );
     assert.deepEqual(
       weights(join(out, 'fold0/last/model.safetensors')),
       weights(join(straight, 'fold0/last/model.safetensors')),
@@ -127,14 +137,28 @@ describe('train, resume, evaluate, fine-tune (FSDD subset)', () => {
     const ref = readJson(join(straight, 'metrics.json')) as RunMetrics;
     assert.deepEqual(m.metrics, ref.metrics);
     assert.equal(readFileSync(join(out, 'oof.csv'), 'utf8'), readFileSync(join(straight, 'oof.csv'), 'utf8'));
-    // Running it once more trains nothing: the fold is finished.
-    const again = await runTraining({ config, out, quiet: true });
+    // Running it once more trains nothing: the fold is finished, its files are not rewritten.
+    const kept = ['fold0/result.json', 'fold0/best/model.safetensors', 'fold0/last/trainer.json'];
+    const mtimes = kept.map((f) => statSync(join(out, f)).mtimeMs);
+    const retrained: number[] = [];
+    const again = await runTraining({
+      config,
+      out,
+      quiet: true,
+      onEpoch: (_f, rec) => retrained.push(rec.epoch),
+    });
+    assert.deepEqual(retrained, []);
+    assert.deepEqual(
+      kept.map((f) => statSync(join(out, f)).mtimeMs),
+      mtimes,
+    );
+    assert.equal(readFileSync(join(out, 'log.jsonl'), 'utf8').trim().split('\n').length, 3);
     assert.deepEqual(again.metrics, m.metrics);
     // A different config in the same directory is refused unless forced.
-    await assert.rejects(
-      runTraining({ config: { ...config, seed: 4 }, out, quiet: true }),
-      /already holds a run with a different config .*--force/,
-    );
+    await assert.rejects(runTraining({ config: { ...config, seed: 4 }, out, quiet: true }), {
+      name: 'RunExistsError',
+      message: /already holds a run with a different config/,
+    });
   });
 
   test('audiotag evaluate scores a held-out manifest and prints a table', async () => {

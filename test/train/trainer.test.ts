@@ -178,9 +178,16 @@ describe('trainer', () => {
     });
     await assert.rejects(trainModel(crashed), /crash/);
     crashed.model.dispose();
-    const resumed = options({ ...extra, dir: b, resume: true });
+    const trained: number[] = [];
+    const resumed = options({ ...extra, dir: b, resume: true, onEpoch: (r) => trained.push(r.epoch) });
     const rb = await trainModel(resumed);
     resumed.model.dispose();
+    // The resumed run trains epoch 3 only (a retrain from scratch would also give equal bits below).
+    assert.deepEqual(trained, [3]);
+    assert.deepEqual(
+      rb.history.map((h) => h.epoch),
+      [1, 2, 3],
+    );
     assert.deepEqual(
       rb.history.map((h) => [h.lr, h.train_loss, h.metrics]),
       ra.history.map((h) => [h.lr, h.train_loss, h.metrics]),
