@@ -144,6 +144,6 @@ export async function prepareCache(
     await cache.flush();
     await (pool as FeatureWorkerPool | null)?.close();
   }
-  report();
+  if (total === 0) report();
   return { ...p, failures, seconds: (performance.now() - t0) / 1000, startupS, backend, threads };
 }
