@@ -111,7 +111,7 @@ async function openAudioFile(path: string): Promise<OpenFile> {
     const problem =
       code === 'ENOENT'
         ? path.includes('\uFFFD')
-          ? 'file not found: the name is not valid UTF-8 (the bytes shown as \uFFFD); read it through a Buffer path or rename it'
+          ? 'the file name is not valid UTF-8 (the bytes shown as \uFFFD), so it cannot be opened by this name; rename the file'
           : 'file not found'
         : code === 'EACCES'
           ? 'permission denied'

@@ -1,6 +1,6 @@
 // `audiotag dataset validate` on real clips and on a manifest broken in every way at once.
 import assert from 'node:assert/strict';
-import { readFileSync, symlinkSync } from 'node:fs';
+import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { checkAudio, readManifest } from '../../src/data/index.js';
@@ -104,6 +104,45 @@ describe('audiotag dataset validate', () => {
       quick.durations.every((d) => d > 0.2 && d < 1),
       String(quick.durations),
     );
+  });
+
+  it('reports a truncated WAV with the frames its header declares and the frames it holds', async () => {
+    const dir = tempDir();
+    const clip = readFileSync(join(FSDD, 'audio', '0_george_0.wav'));
+    // 2384 frames declared; 2000 bytes hold (2000 − 44) / 2 = 978.
+    writeTree(dir, { 'a/good.wav': clip, 'b/good.wav': clip, 'a/cut.wav': clip.subarray(0, 2000) });
+    for (const decode of [[], ['--no-decode']]) {
+      const r = await runCli(['dataset', 'validate', dir, '--json', ...decode]);
+      assert.equal(r.code, 1, r.stderr);
+      const { summary, problems } = JSON.parse(r.stdout);
+      assert.deepEqual([summary.items, summary.good, summary.errors], [3, 2, 1]);
+      assert.equal(problems[0].kind, 'truncated');
+      assert.match(
+        problems[0].message,
+        /^a\/cut(\.wav)?: truncated WAV: the header says 2384 frames \(0\.298 s\), the file holds 978 \(0\.122 s\)/,
+      );
+    }
+  });
+
+  it('names a file whose name is not valid UTF-8 as such, not as missing', async () => {
+    const dir = tempDir();
+    const clip = readFileSync(join(FSDD, 'audio', '0_george_0.wav'));
+    writeTree(dir, { 'a/good.wav': clip, 'b/good.wav': clip });
+    writeFileSync(
+      Buffer.concat([Buffer.from(`${dir}/a/caf`), Buffer.from([0xe9]), Buffer.from('.wav')]),
+      clip,
+    );
+    const r = await runCli(['dataset', 'validate', dir]);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /caf\uFFFD\.wav: the file name is not valid UTF-8/);
+    assert.doesNotMatch(r.stdout, /not found/);
+  });
+
+  it('a missing --audio-dir is one usage error, not one per row', async () => {
+    const r = await runCli(['dataset', 'validate', join(ESC10, 'meta.csv'), '--audio-dir', '/no/such/dir']);
+    assert.equal(r.code, 2);
+    assert.equal(r.stdout, '');
+    assert.equal(r.stderr, 'audiotag: --audio-dir /no/such/dir: no such folder\n');
   });
 
   it('rejects bad flags with exit code 2', async () => {

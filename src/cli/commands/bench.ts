@@ -6,14 +6,7 @@
 import type { Command } from 'commander';
 import type { BenchMode, ModelBenchOptions, ModelBenchResult } from '../../models/bench.js';
 import { UsageError } from '../errors.js';
-
-function int(flag: string, text: string | undefined, min: number): number | undefined {
-  if (text === undefined) return undefined;
-  const v = Number(text);
-  if (text.trim() === '' || !Number.isInteger(v) || v < min)
-    throw new UsageError(`${flag} must be an integer ≥ ${min}, got "${text}"`);
-  return v;
-}
+import { optionalInt as int, parseNumber } from '../flags.js';
 
 interface ModelBenchFlags {
   model: string;
@@ -139,8 +132,7 @@ function addFeaturesBench(group: Command): void {
         const { PRESET_NAMES } = await import('../../features/config.js');
         if (!(PRESET_NAMES as string[]).includes(f.preset))
           throw new UsageError(`--preset must be one of ${PRESET_NAMES.join(', ')}, got "${f.preset}"`);
-        const seconds = Number(f.seconds);
-        if (!(seconds > 0)) throw new UsageError(`--seconds must be a number > 0, got "${f.seconds}"`);
+        const seconds = parseNumber('--seconds', f.seconds, { above: 0 });
         // bench/ is not part of the published package: load it lazily so the CLI works without it.
         const { BENCH_BACKENDS, runFeaturesBench } = await import('../../../bench/features.js');
         if (!(BENCH_BACKENDS as string[]).includes(f.backend))

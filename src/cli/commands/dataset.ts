@@ -1,6 +1,6 @@
 // `audiotag dataset validate`: reads a manifest (or class folders), checks every row and every file,
 // and prints all problems at once; exit code 1 when any is an error.
-import { SingleBar } from 'cli-progress';
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import {
   checkAudio,
@@ -12,6 +12,9 @@ import {
   readManifest,
 } from '../../data/index.js';
 import { UsageError } from '../errors.js';
+import { optionalNumber, parseNumber, requireInputDir } from '../flags.js';
+import { createProgress } from '../progress.js';
+import { addDatasetNoisy } from './dataset-noisy.js';
 import { addDatasetPrepare } from './dataset-prepare.js';
 
 interface ValidateFlags {
@@ -32,16 +35,13 @@ interface ValidateFlags {
 }
 
 function seconds(flag: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const v = Number(text);
-  if (text.trim() === '' || !(v >= 0))
-    throw new UsageError(`${flag} must be a number of seconds >= 0, got "${text}"`);
-  return v;
+  return optionalNumber(flag, text, { min: 0, what: 'a number of seconds' });
 }
 
 export function register(program: Command): void {
   const dataset = program.command('dataset').description('inspect and check datasets');
   addDatasetPrepare(dataset);
+  addDatasetNoisy(dataset);
   dataset
     .command('validate <manifest>')
     .description(
@@ -72,9 +72,10 @@ export function register(program: Command): void {
         | ManifestFormat
         | undefined;
       if (format === 'csv' && !flags.pathCol) throw new UsageError('--format csv needs --path-col');
-      const jobs = Number(flags.jobs);
-      if (!Number.isInteger(jobs) || jobs < 1)
-        throw new UsageError(`--jobs must be an integer >= 1, got "${flags.jobs}"`);
+      const jobs = parseNumber('--jobs', flags.jobs, { int: true, min: 1 });
+      // Inputs are checked once, before any row: a missing --audio-dir is one error, not one per row.
+      if (flags.audioDir !== undefined) requireInputDir('--audio-dir', flags.audioDir);
+      if (!existsSync(manifest)) throw new UsageError(`${manifest}: no such manifest file or folder`);
       const minDuration = seconds('--min-duration', flags.minDuration);
       const maxDuration = seconds('--max-duration', flags.maxDuration);
 
@@ -95,25 +96,17 @@ export function register(program: Command): void {
             }
           : undefined,
       });
-      // Only a terminal gets a bar; logs and pipes stay clean.
+      // A bar on a terminal, a line every 10 s in logs (src/cli/progress.ts).
       const total = result.dataset.items.length;
-      const bar =
-        process.stderr.isTTY && total >= 50
-          ? new SingleBar({
-              stream: process.stderr,
-              format: 'checking audio [{bar}] {value}/{total} {eta_formatted}',
-              hideCursor: true,
-            })
-          : null;
-      bar?.start(total, 0);
+      const bar = createProgress('checking audio', total, { unit: 'clips', minTotal: 50 });
       const audio = await checkAudio(result.dataset, manifest, result.lines, {
         decode: flags.decode,
         minDuration,
         maxDuration,
         concurrency: jobs,
-        onProgress: (done) => bar?.update(done),
+        onProgress: (done) => bar.update(done),
       });
-      bar?.stop();
+      bar.stop();
       // Manifest problems and per-file ones, in line order.
       const problems: Problem[] = [...result.problems, ...audio.problems].sort(
         (a, b) => (a.line ?? 0) - (b.line ?? 0),

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { readClassList } from '../../data/manifests.js';
 import { METRIC_NAMES } from '../../metrics/compute.js';
 import { scoreFiles } from '../../metrics/node/submission.js';
-import { UsageError } from '../errors.js';
+import { optionalNumber, parseList } from '../flags.js';
 
 interface ScoreFlags {
   truth: string;
@@ -14,14 +14,6 @@ interface ScoreFlags {
   paddingFactor?: string;
   idCol?: string;
   perClass?: boolean;
-}
-
-function number(flag: string, text: string | undefined, check: (v: number) => boolean, expected: string) {
-  if (text === undefined) return undefined;
-  const v = Number(text);
-  if (text.trim() === '' || !Number.isFinite(v) || !check(v))
-    throw new UsageError(`${flag} must be ${expected}, got "${text}"`);
-  return v;
 }
 
 export function register(program: Command): void {
@@ -52,21 +44,12 @@ export function register(program: Command): void {
     )
     .option('--per-class', 'add per-class lwlrap, its weights and AP')
     .action(async (flags: ScoreFlags) => {
-      const metrics = flags.metric
-        ?.split(',')
-        .map((m) => m.trim())
-        .filter((m) => m !== '');
-      if (metrics !== undefined && metrics.length === 0) throw new UsageError('--metric names no metric');
+      const metrics = parseList('--metric', flags.metric);
       const result = await scoreFiles(flags.truth, flags.pred, {
         metrics,
         classes: flags.classes ? await readClassList(flags.classes) : undefined,
-        threshold: number('--threshold', flags.threshold, () => true, 'a number'),
-        paddingFactor: number(
-          '--padding-factor',
-          flags.paddingFactor,
-          (v) => Number.isInteger(v) && v >= 0,
-          'an integer >= 0',
-        ),
+        threshold: optionalNumber('--threshold', flags.threshold),
+        paddingFactor: optionalNumber('--padding-factor', flags.paddingFactor, { int: true, min: 0 }),
         idCol: flags.idCol,
         perClass: flags.perClass,
       });
