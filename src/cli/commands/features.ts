@@ -145,6 +145,31 @@ export function configFromFlags(f: Flags): FeatureConfig {
   }
 }
 
+/**
+ * Recordings longer than 10 minutes go to the .npy in chunks (src/features/node/long.ts: bounded memory,
+ * the same numbers) when the config allows it; returns false to take the whole-clip path.
+ */
+async function longFeaturesToNpy(input: string, config: FeatureConfig, f: Flags): Promise<boolean> {
+  const { audioInfo } = await import('../../audio/index.js');
+  const info = await audioInfo(input).catch(() => null);
+  if (info === null || !(info.duration > 600)) return false;
+  const { checkChunkable, longFeatures } = await import('../../features/node/long.js');
+  try {
+    checkChunkable(config);
+  } catch {
+    return false;
+  }
+  const shape = (await longFeatures(input, config, { out: f.out })) as number[];
+  if (f.quiet) return true;
+  const summary = { file: input, shape, out: f.out, chunked: true, config };
+  process.stdout.write(
+    f.json
+      ? `${JSON.stringify(summary)}\n`
+      : `${input}: ${config.format} [${shape.join(', ')}] in chunks, wrote ${f.out}\n`,
+  );
+  return true;
+}
+
 /** `--out-dir`: every clip of a folder or manifest on the worker pool (src/features/node/batch.ts). */
 async function batchFeatures(input: string, outDir: string, config: FeatureConfig, f: Flags): Promise<void> {
   if (f.out !== undefined || f.png !== undefined)
@@ -219,6 +244,8 @@ export function register(program: Command): void {
           throw new UsageError(`--out-dir takes one folder or manifest, got ${inputs.length} inputs`);
         return batchFeatures(inputs[0]!, f.outDir, config, f);
       }
+      if (inputs.length === 1 && f.out !== undefined && f.png === undefined)
+        if (await longFeaturesToNpy(inputs[0]!, config, f)) return;
       const colormap = choice('--colormap', f.colormap, ['magma', 'viridis', 'gray'] as Colormap[]);
       // Output locations are checked before any clip is read; --out/--png name one file.
       if (inputs.length > 1 && (f.out !== undefined || f.png !== undefined))
