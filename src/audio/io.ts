@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { readSync } from 'node:fs';
 import { type FileHandle, open, writeFile } from 'node:fs/promises';
 import { extname } from 'node:path';
+import { fsReason } from '../core/errors.js';
 import { warn } from '../core/log.js';
 import { toMono } from './effects.js';
 import { addonFormat, audioAddon } from './native.js';
@@ -75,7 +76,10 @@ export function resampleAudio(
 export interface AudioInfo {
   sampleRate: number;
   channels: number;
-  /** Frames (samples per channel). Exact for WAV and FLAC; for MP3/AAC/Vorbis what the container states. */
+  /**
+   * Frames (samples per channel). Exact for WAV, FLAC and (with the audio addon) MP3; for Vorbis/Opus/AAC
+   * what the container states.
+   */
   frames: number;
   /** Seconds. */
   duration: number;
@@ -115,7 +119,7 @@ async function openAudioFile(path: string): Promise<OpenFile> {
           : 'file not found'
         : code === 'EACCES'
           ? 'permission denied'
-          : `cannot open (${(err as Error).message})`;
+          : `cannot open (${fsReason(err)})`;
     throw new AudioDecodeError(path, problem, { cause: err });
   }
   const st = await fh.stat();
