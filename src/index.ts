@@ -17,12 +17,16 @@ export * as engine from './engine/index.js';
 export { linspace } from './engine/index.js';
 export * from './features/index.js';
 export * as features from './features/index.js';
+export * from './infer/index.js';
 export * from './metrics/index.js';
 export * as metrics from './metrics/index.js';
+/** Names infer shares with models/train: the flat name keeps the older meaning (infer.ModelInfo for the other). */
+export type { ModelInfo } from './models/index.js';
 export * from './models/index.js';
 export * as models from './models/index.js';
 export * from './nn/index.js';
 export * as nn from './nn/index.js';
+export type { LoadOptions } from './train/index.js';
 export * from './train/index.js';
 export * as train from './train/index.js';
 export { VERSION } from './version.js';

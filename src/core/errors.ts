@@ -261,3 +261,9 @@ export function describeFsError(e: NodeJS.ErrnoException, doing?: string): strin
   const target = e.code === 'EXDEV' || e.code === 'EEXIST' ? (dest ?? path) : path;
   return `${target ? `${target}: ` : ''}${doing ? `${doing}: ` : ''}${words}`;
 }
+
+/** Why a file operation failed, in words and without the path (for "cannot read X: <reason>"). */
+export function fsReason(e: unknown): string {
+  if (isFsError(e)) return FS_WORDS[e.code] ?? `failed (${e.syscall ?? 'file system'} error)`;
+  return e instanceof Error ? e.message : String(e);
+}

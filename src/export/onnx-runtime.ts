@@ -9,6 +9,7 @@
 //   m.scores(clipwise);                                  // softmax/sigmoid as the run trained
 //   await m.close();
 
+import { fsReason } from '../core/errors.js';
 import { featuresFromSignal, prepareSignal } from '../features/compute.js';
 import { type ExportMeta, metaFromProps } from './meta.js';
 import { decodeModel } from './onnx-builder.js';
@@ -69,7 +70,7 @@ async function readBytes(path: string): Promise<Uint8Array> {
   try {
     return new Uint8Array(await readFile(path));
   } catch (e) {
-    throw new Error(`OnnxModel: cannot read ${path}: ${(e as Error).message}`);
+    throw new Error(`OnnxModel: cannot read ${path}: ${fsReason(e)}`);
   }
 }
 

@@ -5,6 +5,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../core/atomic-file.js';
+import { fsReason } from '../core/errors.js';
 import type { Device, Tensor } from '../engine/index.js';
 import * as E from '../engine/index.js';
 import { VERSION } from '../version.js';
@@ -78,7 +79,7 @@ export function readCheckpointConfig(dir: string): CheckpointConfig {
   try {
     text = readFileSync(p, 'utf8');
   } catch (e) {
-    throw new Error(`loadCheckpoint: cannot read ${p}: ${(e as Error).message}`);
+    throw new Error(`loadCheckpoint: cannot read ${p}: ${fsReason(e)}`);
   }
   let config: unknown;
   try {

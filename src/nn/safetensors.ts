@@ -1,6 +1,7 @@
 // Safetensors files from and to engine tensors. The byte format itself lives in safetensors-format.ts.
 
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { fsReason } from '../core/errors.js';
 import type { Device, DType, Tensor } from '../engine/index.js';
 import * as E from '../engine/index.js';
 import {
@@ -93,7 +94,7 @@ export function loadSafetensors(path: string, opts: { device?: Device } = {}): L
   try {
     buf = readFileSync(path);
   } catch (e) {
-    throw new Error(`loadSafetensors: cannot read ${path}: ${(e as Error).message}`);
+    throw new Error(`loadSafetensors: cannot read ${path}: ${fsReason(e)}`);
   }
   const raw = decodeSafetensors(buf, path);
   const tensors: Record<string, Tensor> = {};
