@@ -64,6 +64,8 @@ def main():
     p.add_argument('--classes', type=int, default=80)
     p.add_argument('--device', default='cpu')
     p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--memory-format', default='contiguous', choices=['contiguous', 'channels-last'])
+    p.add_argument('--precision', default='fp32', choices=['fp32', 'bf16'])
     a = p.parse_args()
 
     if a.threads > 0:
@@ -73,6 +75,13 @@ def main():
     model = CnnModel1(num_classes=a.classes).to(dev)
     x = torch.randn(a.batch, 3, a.size, a.size, device=dev)
     y = torch.randint(0, a.classes, (a.batch,), device=dev)
+    if a.memory_format == 'channels-last':
+        x = x.contiguous(memory_format=torch.channels_last)
+    bf16 = a.precision == 'bf16'
+
+    def forward():
+        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
+            return model(x)
     sync = torch.cuda.synchronize if dev.type == 'cuda' else (lambda: None)
 
     if a.mode == 'train':
@@ -81,7 +90,7 @@ def main():
 
         def step():
             opt.zero_grad(set_to_none=True)
-            loss = F.cross_entropy(model(x), y)
+            loss = F.cross_entropy(forward().float(), y)
             loss.backward()
             opt.step()
     else:
@@ -89,7 +98,7 @@ def main():
 
         def step():
             with torch.no_grad():
-                model(x)
+                forward()
 
     times, cpu, sys_, faults = [], [], [], []
     for i in range(a.warmup + a.steps):
@@ -112,6 +121,7 @@ def main():
         'cpu_ms_per_step': round(statistics.median(cpu) * 1000, 3), 'samples_per_s': round(a.batch / ms * 1000, 3),
         'sys_ms_per_step': round(statistics.median(sys_) * 1000, 3), 'minflt_per_step': statistics.median(faults),
         'max_rss_mb': round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        'memory_format': a.memory_format, 'precision': a.precision,
         'allocator': 'environment' if os.environ.get('MALLOC_MMAP_THRESHOLD_') else 'glibc-default',
     }))
 

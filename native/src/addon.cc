@@ -130,6 +130,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterMath(env, exports);
   RegisterNN(env, exports);
   RegisterOptim(env, exports);
+  RegisterPerf(env, exports);
   return exports;
 }
 

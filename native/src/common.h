@@ -80,6 +80,7 @@ void RegisterTensor(Napi::Env env, Napi::Object exports);
 void RegisterMath(Napi::Env env, Napi::Object exports);
 void RegisterNN(Napi::Env env, Napi::Object exports);
 void RegisterOptim(Napi::Env env, Napi::Object exports);
+void RegisterPerf(Napi::Env env, Napi::Object exports);
 
 }  // namespace audiotag
 

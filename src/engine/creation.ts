@@ -328,7 +328,13 @@ export function cudaSynchronize(device?: number): void {
 }
 
 /** What the addon was built against. */
-export function buildInfo(): { torchVersion: string; cuda: boolean; cxx11Abi: boolean; parallel: string; malloc: string } {
+export function buildInfo(): {
+  torchVersion: string;
+  cuda: boolean;
+  cxx11Abi: boolean;
+  parallel: string;
+  malloc: string;
+} {
   return N.buildInfo();
 }
 

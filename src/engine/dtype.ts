@@ -98,3 +98,14 @@ export function numel(shape: readonly number[]): number {
   for (const d of shape) n *= d;
   return n;
 }
+
+/** Memory layouts of a tensor's elements; the codes are native/src/perf.cc's. */
+export type MemoryFormat = 'contiguous' | 'channels-last' | 'channels-last-3d';
+export const MEMORY_FORMATS: readonly MemoryFormat[] = ['contiguous', 'channels-last', 'channels-last-3d'];
+
+export function memoryFormatCode(op: string, f: unknown): number {
+  const c = MEMORY_FORMATS.indexOf(f as MemoryFormat);
+  if (c < 0)
+    fail(op, `unknown memory format ${JSON.stringify(f)} (expected one of ${MEMORY_FORMATS.join(', ')})`);
+  return c;
+}

@@ -1,7 +1,16 @@
 // The engine: tensors over libtorch (native/), creation, random numbers, memory scopes, autograd
 // and devices. nn functional ops are in functional.ts, optimisers in optim.ts. See docs/engine.md.
 export * from './creation.js';
-export { type Device, DTYPES, type DType, type Shape } from './dtype.js';
+export { type Device, DTYPES, type DType, MEMORY_FORMATS, type MemoryFormat, type Shape } from './dtype.js';
 export { EngineError } from './errors.js';
+export {
+  type AutocastDType,
+  type AutocastOptions,
+  autocast,
+  isAutocastEnabled,
+  type MallocStats,
+  mallocStats,
+  mallocTrim,
+} from './perf.js';
 export { dispose, keep, liveTensors, scopeDepth, tidy } from './scope.js';
 export { Tensor } from './tensor.js';

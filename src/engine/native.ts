@@ -89,6 +89,14 @@ export interface NativeAddon extends Record<UnaryName, (t: H) => H> {
   detach(t: H): H;
   clone(t: H): H;
   contiguous(t: H): H;
+  // speed controls (native/src/perf.cc)
+  contiguousFormat(t: H, format: number): H;
+  isContiguousFormat(t: H, format: number): boolean;
+  autocastEnter(device: string, dtype: number): [boolean, number];
+  autocastExit(device: string, wasEnabled: boolean, prevDtype: number): void;
+  isAutocastEnabled(device: string): boolean;
+  mallocStats(): { heapBytes: number; mmapBytes: number; inUseBytes: number; freeBytes: number };
+  mallocTrim(): boolean;
   to(t: H, dtype: number | null, device: string | null): H;
   // creation and random
   zeros(shape: number[], dtype: number, device: string): H;

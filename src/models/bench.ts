@@ -27,6 +27,15 @@ export interface ModelBenchOptions {
   classes?: number;
   device?: string;
   seed?: number;
+  /** Layout of the input batch (conv outputs follow it): 'contiguous' (NCHW, default) or 'channels-last'. */
+  memoryFormat?: 'contiguous' | 'channels-last';
+  /** 'fp32' (default) or 'bf16': the forward pass under bfloat16 autocast, loss and optimiser in float32. */
+  precision?: 'fp32' | 'bf16';
+  /**
+   * The PyTorch peer's glibc allocator: 'default' (as its users run it) or 'keep' (MALLOC_MMAP_THRESHOLD_,
+   * MALLOC_TRIM_THRESHOLD_, MALLOC_TOP_PAD_ set high, as the acceptance check's same-allocator run).
+   */
+  peerAllocator?: 'default' | 'keep';
 }
 
 /** Field order = JSON order: the headline figures first. */
@@ -48,6 +57,8 @@ export interface ModelBenchResult {
   /** How the process's allocator was set up (buildInfo().malloc for ours). */
   allocator?: string;
   impl: 'audiotag' | 'torch';
+  memory_format?: string;
+  precision?: string;
   mode: BenchMode;
   model: string;
   batch: number;
@@ -68,7 +79,16 @@ function resolved(o: ModelBenchOptions) {
     classes: o.classes ?? 80,
     device: o.device ?? 'cpu',
     seed: o.seed ?? 0,
+    memoryFormat: o.memoryFormat ?? 'contiguous',
+    precision: o.precision ?? 'fp32',
+    peerAllocator: o.peerAllocator ?? 'default',
   };
+  if (r.memoryFormat !== 'contiguous' && r.memoryFormat !== 'channels-last')
+    throw new Error(`bench: memory format must be contiguous or channels-last, got ${r.memoryFormat}`);
+  if (r.precision !== 'fp32' && r.precision !== 'bf16')
+    throw new Error(`bench: precision must be fp32 or bf16, got ${r.precision}`);
+  if (r.peerAllocator !== 'default' && r.peerAllocator !== 'keep')
+    throw new Error(`bench: peer allocator must be default or keep, got ${r.peerAllocator}`);
   for (const k of ['batch', 'size', 'steps', 'classes'] as const)
     if (!Number.isInteger(r[k]) || r[k] < 1)
       throw new Error(`bench: ${k} must be a positive integer, got ${r[k]}`);
@@ -104,7 +124,12 @@ export function benchModel(opts: ModelBenchOptions): ModelBenchResult {
   for (let i = spatialFrom; i < shape.length; i++) shape[i] = o.size;
   const model = createModel(o.model, config);
   if (o.device !== 'cpu') model.to(o.device);
-  const x = E.randn(shape, { device: o.device });
+  const x0 = E.randn(shape, { device: o.device });
+  // The layout conversion is part of what a trainer does per batch, but done once here: random inputs.
+  const x = o.memoryFormat === 'channels-last' && shape.length === 4 ? x0.contiguous('channels-last') : x0;
+  if (x !== x0) x0.dispose();
+  const bf16 = o.precision === 'bf16';
+  const forward = () => E.autocast({ enabled: bf16, device: o.device }, () => model.call(x).clipwise);
   const y = E.randint(0, o.classes, [o.batch], { dtype: 'int64', device: o.device });
   let opt: Adam | null = null;
   let step: () => void;
@@ -115,8 +140,8 @@ export function benchModel(opts: ModelBenchOptions): ModelBenchResult {
     step = () =>
       E.tidy(() => {
         adam.zeroGrad();
-        const out = model.call(x);
-        crossEntropy(out.clipwise, y).backward();
+        const out = forward();
+        crossEntropy(bf16 ? out.to('float32') : out, y).backward();
         adam.step();
       });
   } else {
@@ -124,7 +149,7 @@ export function benchModel(opts: ModelBenchOptions): ModelBenchResult {
     step = () =>
       E.tidy(() =>
         E.noGrad(() => {
-          model.call(x);
+          forward();
         }),
       );
   }
@@ -165,6 +190,8 @@ export function benchModel(opts: ModelBenchOptions): ModelBenchResult {
     max_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
     allocator: E.buildInfo().malloc,
     impl: 'audiotag',
+    memory_format: o.memoryFormat,
+    precision: o.precision,
     mode: o.mode,
     model: o.model,
     batch: o.batch,
@@ -199,9 +226,17 @@ export function benchTorchPeer(opts: ModelBenchOptions): ModelBenchResult {
     torchPeerScript(),
     ...['--mode', o.mode, '--batch', o.batch, '--size', o.size, '--steps', o.steps, '--warmup', o.warmup],
     ...['--classes', o.classes, '--device', o.device, '--seed', o.seed, '--threads', o.threads ?? 0],
+    ...['--memory-format', o.memoryFormat, '--precision', o.precision],
   ].map(String);
+  const env = userEnv();
+  if (o.peerAllocator === 'keep')
+    Object.assign(env, {
+      MALLOC_MMAP_THRESHOLD_: '4294967296',
+      MALLOC_TRIM_THRESHOLD_: '4294967296',
+      MALLOC_TOP_PAD_: '1073741824',
+    });
   // The peer runs with the user's environment, not the thread defaults the engine gave itself.
-  const r = spawnSync(torchPython(), args, { encoding: 'utf8', env: userEnv() });
+  const r = spawnSync(torchPython(), args, { encoding: 'utf8', env });
   if (r.error) throw new Error(`bench: cannot run ${torchPython()}: ${r.error.message}`);
   if (r.status !== 0)
     throw new Error(
@@ -219,6 +254,8 @@ export function benchTorchPeer(opts: ModelBenchOptions): ModelBenchResult {
     max_rss_mb: res.max_rss_mb,
     allocator: res.allocator,
     impl: 'torch',
+    memory_format: o.memoryFormat,
+    precision: o.precision,
     mode: o.mode,
     model: o.model,
     batch: o.batch,

@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import type { BenchMode, ModelBenchOptions, ModelBenchResult } from '../../models/bench.js';
 import { UsageError } from '../errors.js';
-import { optionalInt as int, parseNumber } from '../flags.js';
+import { optionalInt as int, optionalChoice, parseNumber } from '../flags.js';
 
 interface ModelBenchFlags {
   model: string;
@@ -20,6 +20,10 @@ interface ModelBenchFlags {
   seed: string;
   peer?: string;
   rounds: string;
+  runtime?: string;
+  memoryFormat?: string;
+  precision?: string;
+  peerAllocator?: string;
   json?: boolean;
 }
 
@@ -54,8 +58,27 @@ function addModelBenches(group: Command): void {
         "also run the same measurement in PyTorch ('torch', Debian's /usr/bin/python3)",
       )
       .option('--rounds <n>', 'with --peer: alternate ours/theirs this many times', '1')
+      .option('--memory-format <f>', 'input layout: contiguous or channels-last', 'contiguous')
+      .option('--precision <p>', 'fp32, or bf16 (forward under bfloat16 autocast)', 'fp32')
+      .option(
+        '--peer-allocator <a>',
+        "PyTorch's glibc malloc: default, or keep (MALLOC_*_THRESHOLD_ set high)",
+        'default',
+      )
       .option('--json', 'print JSON lines')
+      .option(
+        '--runtime <name>',
+        'engine (libtorch, default) or onnx (infer only: exported, onnxruntime-node)',
+      )
       .action(async (f: ModelBenchFlags) => {
+        if (f.runtime !== undefined && f.runtime !== 'engine') {
+          if (f.runtime !== 'onnx' || mode !== 'infer')
+            throw new UsageError(
+              `--runtime must be "engine"${mode === 'infer' ? ' or "onnx"' : ''}, got "${f.runtime}"`,
+            );
+          // src/export/bench.ts: the model exported to ONNX and timed in onnxruntime (+ the torch peer).
+          return (await import('../../export/bench.js')).onnxBenchCli(f);
+        }
         const opts: ModelBenchOptions = {
           mode,
           model: f.model,
@@ -67,6 +90,12 @@ function addModelBenches(group: Command): void {
           classes: int('--classes', f.classes, 1),
           device: f.device,
           seed: int('--seed', f.seed, 0),
+          memoryFormat: optionalChoice('--memory-format', f.memoryFormat, [
+            'contiguous',
+            'channels-last',
+          ] as const),
+          precision: optionalChoice('--precision', f.precision, ['fp32', 'bf16'] as const),
+          peerAllocator: optionalChoice('--peer-allocator', f.peerAllocator, ['default', 'keep'] as const),
         };
         const out = (s: string) => process.stdout.write(`${s}\n`);
         // Imported here so that the rest of the CLI works without the native addon.

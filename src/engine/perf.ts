@@ -1,0 +1,67 @@
+// Speed controls: reduced-precision autocast and the process allocator's state. Memory formats are a
+// Tensor method (`t.contiguous('channels-last')`); docs/engine.md, Speed, has the measurements.
+import { checkDevice, type DType, dtypeCode } from './dtype.js';
+import { fail } from './errors.js';
+import { N } from './native.js';
+
+export type AutocastDType = Extract<DType, 'bfloat16' | 'float16'>;
+
+export interface AutocastOptions {
+  /** The reduced type (default bfloat16, the one CPUs with AVX-512 BF16 / AMX run fast). */
+  dtype?: AutocastDType;
+  /** 'cpu' (default) or 'cuda' (any 'cuda:N': autocast is per device type). */
+  device?: string;
+  /** false runs fn unchanged (so callers can pass a config flag straight through). */
+  enabled?: boolean;
+}
+
+/**
+ * Runs fn under libtorch's autocast, as `with torch.autocast(device, dtype)`: convolutions, linear layers
+ * and matmuls run in `dtype` (weights cast once per region), precision-sensitive ops (losses, softmax,
+ * norms' statistics…) stay in float32. Parameters, their gradients and optimiser state stay float32; compute
+ * the loss on `out.to('float32')`. Synchronous only: fn must not return a promise.
+ */
+export function autocast<T>(opts: AutocastOptions, fn: () => T): T {
+  if (typeof fn !== 'function') fail('autocast', `expected a function, got ${typeof fn}`);
+  if (opts.enabled === false) return fn();
+  const dtype = opts.dtype ?? 'bfloat16';
+  if (dtype !== 'bfloat16' && dtype !== 'float16')
+    fail('autocast', `dtype must be bfloat16 or float16, got ${JSON.stringify(dtype)}`);
+  const device = checkDevice('autocast', opts.device ?? 'cpu').startsWith('cuda') ? 'cuda' : 'cpu';
+  const [was, prev] = N.autocastEnter(device, dtypeCode('autocast', dtype));
+  try {
+    const r = fn();
+    if (r instanceof Promise) fail('autocast', 'fn returned a promise; autocast regions must be synchronous');
+    return r;
+  } finally {
+    N.autocastExit(device, was, prev);
+  }
+}
+
+/** Whether autocast is on for that device type ('cpu' default). */
+export function isAutocastEnabled(device = 'cpu'): boolean {
+  return N.isAutocastEnabled(checkDevice('isAutocastEnabled', device).startsWith('cuda') ? 'cuda' : 'cpu');
+}
+
+export interface MallocStats {
+  /** Bytes glibc holds in its heaps (in use + free but kept). */
+  heapBytes: number;
+  /** Bytes in blocks glibc mapped on their own (above its mmap threshold). */
+  mmapBytes: number;
+  inUseBytes: number;
+  /** Free bytes kept in the heaps for reuse (what the engine's allocator settings keep from the kernel). */
+  freeBytes: number;
+}
+
+/** glibc's view of the process heap (zeros on other C libraries). */
+export function mallocStats(): MallocStats {
+  return N.mallocStats();
+}
+
+/**
+ * Gives the heap's free pages back to the kernel. The engine keeps freed memory for reuse (docs/engine.md,
+ * Memory); call this when a long-lived process is done with a large working set (after training, say).
+ */
+export function mallocTrim(): boolean {
+  return N.mallocTrim();
+}
