@@ -18,6 +18,7 @@ export { linspace } from './engine/index.js';
 export * from './features/index.js';
 export * as features from './features/index.js';
 export * from './infer/index.js';
+export * as infer from './infer/index.js';
 export * from './metrics/index.js';
 export * as metrics from './metrics/index.js';
 /** Names infer shares with models/train: the flat name keeps the older meaning (infer.ModelInfo for the other). */

@@ -14,7 +14,7 @@ import { resolveInputs } from './inputs.js';
 import type { RawResult, TagInput } from './pipeline.js';
 import { type PostOptions, Tagger, type TaggerOptions } from './tagger.js';
 
-export interface PredictOptions {
+export interface PredictJobOptions {
   models: string[];
   inputs: string[];
   out: string;
@@ -109,7 +109,7 @@ function fromStored(s: Stored): RawResult {
 }
 
 /** Runs the job; see the file comment. */
-export async function predict(o: PredictOptions): Promise<PredictSummary> {
+export async function predict(o: PredictJobOptions): Promise<PredictSummary> {
   const log = o.onMessage ?? (() => {});
   const out = resolve(o.out);
   const state = join(out, STATE);

@@ -5,10 +5,11 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { extname } from 'node:path';
 import type { Command } from 'commander';
+import { fsReason } from '../../core/errors.js';
 import { MANIFEST_FORMATS, type ManifestFormat } from '../../data/index.js';
 import { CLIP_POOLINGS, ENSEMBLE_METHODS } from '../../infer/ensemble.js';
 import { OUTPUT_FILES, OUTPUT_FORMATS, type OutputFormat } from '../../infer/formats.js';
-import type { PredictOptions, PredictSummary, Progress } from '../../infer/job.js';
+import type { PredictJobOptions, PredictSummary, Progress } from '../../infer/job.js';
 import { UsageError } from '../errors.js';
 import {
   optionalChoice,
@@ -92,7 +93,7 @@ function readThresholds(path: string): Record<string, number> {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new UsageError(`--thresholds ${path}: cannot read it (${(e as Error).message})`);
+    throw new UsageError(`--thresholds ${path}: cannot read it (${fsReason(e)})`);
   }
   if (extname(path).toLowerCase() === '.json') {
     const j = JSON.parse(text) as Record<string, unknown>;
@@ -120,7 +121,11 @@ function readThresholds(path: string): Record<string, number> {
 }
 
 /** Flags → job options (every value checked, naming its flag). */
-export function jobOptions(inputs: string[], flags: PredictFlags, formats: OutputFormat[]): PredictOptions {
+export function jobOptions(
+  inputs: string[],
+  flags: PredictFlags,
+  formats: OutputFormat[],
+): PredictJobOptions {
   requireOutputDir('--out', flags.out);
   if (flags.hop !== undefined && flags.overlap !== undefined)
     throw new UsageError('--hop and --overlap: give one of them');
@@ -197,9 +202,10 @@ function progressLine(p: Progress): string {
 }
 
 /** Runs the job with a progress line on stderr, prints the summary, sets exit code 1 when files were skipped. */
-export async function runJob(o: PredictOptions, flags: PredictFlags): Promise<PredictSummary> {
+export async function runJob(o: PredictJobOptions, flags: PredictFlags): Promise<PredictSummary> {
   const tty = process.stderr.isTTY;
   let last = 0;
+  let shown = '';
   const every = lineInterval() * 1000;
   o.onMessage = (s) => {
     if (!flags.quiet) process.stderr.write(`audiotag: ${s}\n`);
@@ -213,7 +219,9 @@ export async function runJob(o: PredictOptions, flags: PredictFlags): Promise<Pr
         last = now;
       }
     } else if (p.done || now - last > every) {
-      if (p.total > 0) process.stderr.write(`${progressLine(p)}\n`);
+      const line = progressLine(p);
+      if (p.total > 0 && line !== shown) process.stderr.write(`${line}\n`);
+      shown = line;
       last = now;
     }
   };
