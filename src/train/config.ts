@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
-import { formatSchemaIssues } from '../core/errors.js';
+import { formatSchemaIssues, fsReason } from '../core/errors.js';
 import { FOLD_STRATEGIES, MANIFEST_FORMATS } from '../data/index.js';
 import { type FeatureConfig, FeatureConfigError, resolveFeatureConfig } from '../features/config.js';
 import { isMetricName, METRIC_NAMES } from '../metrics/index.js';
@@ -19,153 +19,253 @@ const specOrPath = z.unknown().optional();
 export const LOSS_NAMES = ['auto', 'cross-entropy', 'bce', 'focal', 'ohem'] as const;
 
 export const lossSchema = z.strictObject({
-  /** auto: cross-entropy for single-label data, bce for multi-label. */
-  name: z.enum(LOSS_NAMES).default('auto'),
-  /** Cross entropy: mixes targets with the uniform distribution; bce: pulls them towards 0.5. */
-  labelSmoothing: z.number().min(0).max(1).default(0),
-  /** Focal loss exponent. */
-  gamma: z.number().min(0).default(2),
-  /** Focal loss class balance (binary: weight of positives); null = none. */
-  alpha: z.number().min(0).max(1).nullable().default(null),
-  /** OHEM: fraction of the hardest rows kept. */
-  keepFraction: z.number().gt(0).max(1).default(0.7),
-  /** OHEM: the per-row loss it ranks (auto as above). */
-  base: z.enum(['auto', 'cross-entropy', 'bce', 'focal']).default('auto'),
+  name: z
+    .enum(LOSS_NAMES)
+    .default('auto')
+    .describe('auto: cross-entropy for single-label data, bce for multi-label.'),
+  labelSmoothing: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(0)
+    .describe('Cross entropy: mixes targets with the uniform distribution; bce: pulls them towards 0.5.'),
+  gamma: z.number().min(0).default(2).describe('Focal loss exponent.'),
+  alpha: z
+    .number()
+    .min(0)
+    .max(1)
+    .nullable()
+    .default(null)
+    .describe('Focal loss class balance (binary: weight of positives); null = none.'),
+  keepFraction: z.number().gt(0).max(1).default(0.7).describe('OHEM: fraction of the hardest rows kept.'),
+  base: z
+    .enum(['auto', 'cross-entropy', 'bce', 'focal'])
+    .default('auto')
+    .describe('OHEM: the per-row loss it ranks (auto as above).'),
 });
 
 export type LossConfig = z.output<typeof lossSchema>;
 
 export const trainConfigSchema = z.strictObject({
-  /** Seeds weights, data order, crops, augmentation and dropout: the same seed repeats a run. */
-  seed: z.number().int().min(0).default(0),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .default(0)
+    .describe('Seeds weights, data order, crops, augmentation and dropout: the same seed repeats a run.'),
   data: z.strictObject({
-    /** Manifest file (or a folder with one sub-folder per class). */
-    manifest: z.string().min(1),
-    /** Detected from the header when absent (csv needs `csv`). */
-    format: z.enum(MANIFEST_FORMATS).optional(),
-    audioDir: z.string().min(1).optional(),
-    /** Column names for format csv. */
+    manifest: z.string().min(1).describe('Manifest file (or a folder with one sub-folder per class).'),
+    format: z
+      .enum(MANIFEST_FORMATS)
+      .optional()
+      .describe('Detected from the header when absent (csv needs `csv`).'),
+    audioDir: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Folder of the audio files; default: guessed from the manifest.'),
     csv: z
       .strictObject({
-        pathCol: z.string().min(1),
-        labelCol: z.union([z.string(), z.array(z.string())]).optional(),
-        labelSep: z.string().optional(),
-        groupCol: z.string().optional(),
-        foldCol: z.string().optional(),
-        weightCol: z.string().optional(),
+        pathCol: z.string().min(1).describe('Column of the file names.'),
+        labelCol: z
+          .union([z.string(), z.array(z.string())])
+          .optional()
+          .describe('Label column, or one 0/1 column per class.'),
+        labelSep: z.string().optional().describe('Separator of several labels in one cell (multi-label).'),
+        groupCol: z.string().optional().describe('Group column (speaker, source recording) for group folds.'),
+        foldCol: z.string().optional().describe('Predefined fold column.'),
+        weightCol: z.string().optional().describe('Per-item weight column.'),
         delimiter: z.string().optional(),
-        multiLabel: z.boolean().optional(),
+        multiLabel: z.boolean().optional().describe('Default: multi-label when any item has several labels.'),
       })
-      .optional(),
-    /** Output class order; default: the manifest's. */
-    classes: z.array(z.string().min(1)).min(2).optional(),
-    /** Keep only items whose column (a manifest column, or `label`) holds one of the values. */
-    filter: z.record(z.string(), z.array(z.union([z.string(), z.number()]))).optional(),
-    checkFiles: z.boolean().default(true),
+      .optional()
+      .describe('Column names for format csv.'),
+    classes: z
+      .array(z.string().min(1))
+      .min(2)
+      .optional()
+      .describe("Output class order; default: the manifest's."),
+    filter: z
+      .record(z.string(), z.array(z.union([z.string(), z.number()])))
+      .optional()
+      .describe('Keep only items whose column (a manifest column, or `label`) holds one of the values.'),
+    checkFiles: z.boolean().default(true).describe('Check that every audio file exists before training.'),
   }),
   folds: z
     .strictObject({
-      /** auto: predefined when the manifest has folds, stratified-group with groups, else stratified
-       * (iterative for multi-label). split: one fold, train/validation from a column (FSDD's split). */
-      strategy: z.enum(['auto', 'split', ...FOLD_STRATEGIES]).default('auto'),
-      k: z.number().int().min(2).default(5),
-      /** Fold seed; default: the run's seed. */
-      seed: z.number().int().min(0).optional(),
-      /** Group column for group folds (`group` = the manifest's group column, or any manifest column). */
-      groupBy: z.string().min(1).optional(),
-      /** split: the column, and its values for training and validation. */
-      column: z.string().min(1).default('split'),
-      trainValue: z.string().default('train'),
-      valValue: z.string().default('test'),
+      strategy: z
+        .enum(['auto', 'split', ...FOLD_STRATEGIES])
+        .default('auto')
+        .describe(
+          "auto: predefined when the manifest has folds, stratified-group with groups, else stratified (iterative for multi-label). split: one fold, train/validation from a column (FSDD's split).",
+        ),
+      k: z.number().int().min(2).default(5).describe('Number of folds.'),
+      seed: z.number().int().min(0).optional().describe("Fold seed; default: the run's seed."),
+      groupBy: z
+        .string()
+        .min(1)
+        .optional()
+        .describe(
+          "Group column for group folds (`group` = the manifest's group column, or any manifest column).",
+        ),
+      column: z
+        .string()
+        .min(1)
+        .default('split')
+        .describe('split: the column, and its values for training and validation.'),
+      trainValue: z.string().default('train').describe('split: the value of the training items.'),
+      valValue: z.string().default('test').describe('split: the value of the validation items.'),
     })
     .prefault({}),
-  /** A FeatureConfig: a preset name, or keys (with an optional `preset`). */
-  features: z.union([z.string(), z.record(z.string(), z.unknown())]),
+  features: z
+    .union([z.string(), z.record(z.string(), z.unknown())])
+    .describe('A FeatureConfig: a preset name, or keys (with an optional `preset`).'),
   model: z.strictObject({
-    name: z.string().min(1),
-    /** The registry config; numClasses and inChannels are filled in from the data. */
-    config: z.record(z.string(), z.unknown()).prefault({}),
+    name: z.string().min(1).describe('A registry model (docs/models.md).'),
+    config: z
+      .record(z.string(), z.unknown())
+      .prefault({})
+      .describe('The registry config; numClasses and inChannels are filled in from the data.'),
   }),
-  /** Fixed-length crops in frames (random in training); null: whole clips (set features.duration). */
   crop: z
     .strictObject({
-      frames: posInt,
-      evalMode: z.enum(['center', 'start', 'windows']).default('windows'),
-      evalHop: posInt.optional(),
-      pad: z.enum(['wrap', 'constant']).optional(),
-      padValue: z.number().optional(),
+      frames: posInt.describe('Frames per crop (samples for waveform formats).'),
+      evalMode: z
+        .enum(['center', 'start', 'windows'])
+        .default('windows')
+        .describe(
+          'Evaluation: every window (scores combined by train.aggregate), the centred crop, or the first.',
+        ),
+      evalHop: posInt.optional().describe('Frames between evaluation windows; default frames / 2.'),
+      pad: z
+        .enum(['wrap', 'constant'])
+        .optional()
+        .describe('Clips shorter than a crop: repeated (wrap, default) or padded with padValue.'),
+      padValue: z.number().optional().describe('The constant padding value (default 0).'),
     })
     .nullable()
-    .default(null),
-  /** Augmentation specs (see docs/augment.md) or YAML/JSON file paths. */
-  augment: z.strictObject({ waveform: specOrPath, spectrogram: specOrPath, batch: specOrPath }).prefault({}),
+    .default(null)
+    .describe(
+      'Fixed-length crops in frames (random in training); null: whole clips (set features.duration).',
+    ),
+  augment: z
+    .strictObject({ waveform: specOrPath, spectrogram: specOrPath, batch: specOrPath })
+    .prefault({})
+    .describe('Augmentation specs (see docs/augment.md) or YAML/JSON file paths.'),
   loader: z
     .strictObject({
-      batchSize: posInt.default(32),
-      /** Evaluation batch size; default: batchSize. */
-      evalBatchSize: posInt.optional(),
-      sampler: z.enum(['shuffle', 'balanced', 'weighted']).default('shuffle'),
-      dropLast: z.boolean().default(true),
-      /** Loader worker threads; default: cores − 1. 0 builds batches on the main thread. */
-      workers: z.number().int().min(0).optional(),
-      prefetch: posInt.optional(),
-      /** Feature cache; default ~/.cache/audiotag/features. */
-      cacheDir: z.string().min(1).optional(),
+      batchSize: posInt.default(32).describe('Training batch size.'),
+      evalBatchSize: posInt.optional().describe('Evaluation batch size; default: batchSize.'),
+      sampler: z
+        .enum(['shuffle', 'balanced', 'weighted'])
+        .default('shuffle')
+        .describe('balanced: classes equally likely per draw; weighted: by item weight.'),
+      dropLast: z.boolean().default(true).describe('Drop the last incomplete training batch.'),
+      workers: z
+        .number()
+        .int()
+        .min(0)
+        .optional()
+        .describe('Loader worker threads; default: cores − 1. 0 builds batches on the main thread.'),
+      prefetch: posInt.optional().describe('Batches built ahead of the trainer; default 4.'),
+      cacheDir: z.string().min(1).optional().describe('Feature cache; default ~/.cache/audiotag/features.'),
     })
     .prefault({}),
   train: z.strictObject({
-    epochs: posInt,
+    epochs: posInt.describe('Epochs to train (a resumed run trains the remaining ones).'),
     optimizer: z
       .strictObject({
         name: z.enum(['sgd', 'adam', 'adamw']).default('adamw'),
         lr: z.number().positive().default(1e-3),
-        /** Default: 0 (sgd, adam), 0.01 (adamw). */
-        weightDecay: z.number().min(0).optional(),
+        weightDecay: z.number().min(0).optional().describe('Default: 0 (sgd, adam), 0.01 (adamw).'),
         momentum: z.number().min(0).max(1).default(0.9),
         nesterov: z.boolean().default(false),
-        betas: z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1)]).optional(),
-        eps: z.number().positive().optional(),
+        betas: z
+          .tuple([z.number().min(0).lt(1), z.number().min(0).lt(1)])
+          .optional()
+          .describe('Adam/AdamW betas; default [0.9, 0.999].'),
+        eps: z.number().positive().optional().describe('Adam/AdamW eps; default 1e-8.'),
       })
-      .prefault({}),
-    schedule: scheduleSchema.prefault({ name: 'constant' }),
+      .prefault({})
+      .describe(
+        'The optimiser: name, lr, weightDecay, momentum and nesterov (sgd), betas and eps (adam, adamw).',
+      ),
+    schedule: scheduleSchema
+      .prefault({ name: 'constant' })
+      .describe('Learning-rate schedule (see Schedules below); the other keys depend on the name.'),
     loss: lossSchema.prefault({}),
-    /** Clip the gradients' global 2-norm to this; null: off. */
-    clipGradNorm: z.number().positive().nullable().default(null),
-    /** Weight EMA (validated and checkpointed instead of the raw weights); null: off. */
+    clipGradNorm: z
+      .number()
+      .positive()
+      .nullable()
+      .default(null)
+      .describe("Clip the gradients' global 2-norm to this; null: off."),
     ema: z
-      .strictObject({ decay: z.number().min(0).lt(1).default(0.999), warmup: z.boolean().default(true) })
+      .strictObject({
+        decay: z.number().min(0).lt(1).default(0.999),
+        warmup: z
+          .boolean()
+          .default(true)
+          .describe('Ramp the decay as (1 + n) / (10 + n) over the first updates.'),
+      })
       .nullable()
-      .default(null),
-    /** Validation metrics (src/metrics names); default accuracy + map3, or lwlrap + ap_macro. */
-    metrics: z.array(z.string().min(1)).min(1).optional(),
-    /** Metric that picks the best epoch (and drives early stopping and plateau); default: the first
-     * metric. `val_loss` (lower is better) is also accepted; `last` selects nothing: the last epoch's
-     * model is the best (honest figures when the validation fold is the test fold). */
-    monitor: z.string().min(1).optional(),
+      .default(null)
+      .describe('Weight EMA (validated and checkpointed instead of the raw weights); null: off.'),
+    metrics: z
+      .array(z.string().min(1))
+      .min(1)
+      .optional()
+      .describe('Validation metrics (src/metrics names); default accuracy + map3, or lwlrap + ap_macro.'),
+    monitor: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "Metric that picks the best epoch (and drives early stopping and plateau); default: the first metric. `val_loss` (lower is better) is also accepted; `last` selects nothing: the last epoch's model is the best (honest figures when the validation fold is the test fold).",
+      ),
     earlyStopping: z
-      .strictObject({ patience: posInt, minDelta: z.number().min(0).default(0) })
+      .strictObject({
+        patience: posInt.describe('Epochs without improvement before stopping.'),
+        minDelta: z.number().min(0).default(0).describe('Smallest change that counts as an improvement.'),
+      })
       .nullable()
-      .default(null),
-    /** How window predictions of one clip are combined in evaluation. */
-    aggregate: z.enum(['mean', 'max']).default('mean'),
-    /** Engine threads; default: libtorch's (every core). */
-    threads: posInt.optional(),
-    device: z.string().min(1).default('cpu'),
+      .default(null)
+      .describe('Stop when the monitored metric has not improved for patience epochs; null: off.'),
+    aggregate: z
+      .enum(['mean', 'max'])
+      .default('mean')
+      .describe('How window predictions of one clip are combined in evaluation.'),
+    threads: posInt.optional().describe("Engine threads; default: libtorch's (every core)."),
+    device: z
+      .string()
+      .min(1)
+      .default('cpu')
+      .describe('`cpu`, or `cuda` / `cuda:N` when the addon is built with CUDA.'),
   }),
-  /** Fine-tuning: start from another run's checkpoint. */
   init: z
     .strictObject({
-      /** A checkpoint directory, e.g. runs/esc10/fold0/best. */
-      from: z.string().min(1),
-      /** Prefix of the head to re-initialise (e.g. `classifier`, `head.6`); default: the last Linear. */
-      head: z.string().min(1).optional(),
-      /** auto: a new head when the class lists differ (or shapes do not fit); always; never. */
-      newHead: z.enum(['auto', 'always', 'never']).default('auto'),
-      /** Train only the head for this many epochs, then everything. */
-      freezeEpochs: z.number().int().min(0).default(0),
+      from: z.string().min(1).describe('A checkpoint directory, e.g. runs/esc10/fold0/best.'),
+      head: z
+        .string()
+        .min(1)
+        .optional()
+        .describe(
+          'Prefix of the head to re-initialise (e.g. `classifier`, `head.6`); default: the last Linear.',
+        ),
+      newHead: z
+        .enum(['auto', 'always', 'never'])
+        .default('auto')
+        .describe('auto: a new head when the class lists differ (or shapes do not fit); always; never.'),
+      freezeEpochs: z
+        .number()
+        .int()
+        .min(0)
+        .default(0)
+        .describe('Train only the head for this many epochs, then everything.'),
     })
     .nullable()
-    .default(null),
+    .default(null)
+    .describe("Fine-tuning: start from another run's checkpoint."),
 });
 
 export type TrainConfigInput = z.input<typeof trainConfigSchema>;
@@ -312,7 +412,7 @@ export function loadTrainConfig(opts: LoadOptions): ResolvedConfig {
     try {
       text = readFileSync(opts.file, 'utf8');
     } catch (e) {
-      throw new ConfigError([`cannot read the file: ${(e as Error).message}`], opts.file);
+      throw new ConfigError([`cannot read the file: ${fsReason(e)}`], opts.file);
     }
     let doc: unknown;
     try {

@@ -4,10 +4,17 @@
 import { z } from 'zod';
 
 const warmup = {
-  /** Linear warm-up from ~0 to the base rate over this many epochs (fractions allowed)… */
-  warmupEpochs: z.number().min(0).default(0),
-  /** …or this many optimiser steps (added to warmupEpochs). */
-  warmupSteps: z.number().int().min(0).default(0),
+  warmupEpochs: z
+    .number()
+    .min(0)
+    .default(0)
+    .describe('Linear warm-up from ~0 to the base rate over this many epochs (fractions allowed)…'),
+  warmupSteps: z
+    .number()
+    .int()
+    .min(0)
+    .default(0)
+    .describe('…or this many optimiser steps (added to warmupEpochs).'),
 };
 
 export const scheduleSchema = z.discriminatedUnion('name', [
@@ -15,27 +22,37 @@ export const scheduleSchema = z.discriminatedUnion('name', [
   z.strictObject({
     name: z.literal('linear'),
     ...warmup,
-    /** Rate reached at the last step. */
-    minLr: z.number().min(0).default(0),
+    minLr: z.number().min(0).default(0).describe('Rate reached at the last step.'),
   }),
   z.strictObject({ name: z.literal('cosine'), ...warmup, minLr: z.number().min(0).default(0) }),
   z.strictObject({
     name: z.literal('one-cycle'),
-    /** Fraction of the steps spent rising to the peak (torch's pct_start). */
-    pctStart: z.number().gt(0).lt(1).default(0.3),
-    /** Start rate = lr / divFactor. */
-    divFactor: z.number().positive().default(25),
-    /** End rate = start rate / finalDivFactor. */
-    finalDivFactor: z.number().positive().default(1e4),
+    pctStart: z
+      .number()
+      .gt(0)
+      .lt(1)
+      .default(0.3)
+      .describe("Fraction of the steps spent rising to the peak (torch's pct_start)."),
+    divFactor: z.number().positive().default(25).describe('Start rate = lr / divFactor.'),
+    finalDivFactor: z.number().positive().default(1e4).describe('End rate = start rate / finalDivFactor.'),
     anneal: z.enum(['cos', 'linear']).default('cos'),
   }),
   z.strictObject({
     name: z.literal('plateau'),
-    /** New rate = rate × factor after `patience` epochs without improvement of the monitored metric. */
-    factor: z.number().gt(0).lt(1).default(0.1),
+    factor: z
+      .number()
+      .gt(0)
+      .lt(1)
+      .default(0.1)
+      .describe(
+        'New rate = rate × factor after `patience` epochs without improvement of the monitored metric.',
+      ),
     patience: z.number().int().min(0).default(10),
-    /** Relative improvement needed to count (torch's threshold, mode rel). */
-    threshold: z.number().min(0).default(1e-4),
+    threshold: z
+      .number()
+      .min(0)
+      .default(1e-4)
+      .describe("Relative improvement needed to count (torch's threshold, mode rel)."),
     cooldown: z.number().int().min(0).default(0),
     minLr: z.number().min(0).default(0),
   }),

@@ -1,0 +1,42 @@
+// The config reference in docs/train.md is generated from the schemas: it must match what they say now,
+// and every key of the training config must carry a description.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { configReference, withConfigReference } from '../../src/train/config-docs.js';
+import { ROOT } from './helpers.js';
+
+describe('config reference (docs/train.md)', () => {
+  test('docs/train.md holds the reference generated from the current schemas', () => {
+    const doc = readFileSync(join(ROOT, 'docs/train.md'), 'utf8');
+    const want = withConfigReference(doc).split('\n');
+    const have = doc.split('\n');
+    const at = want.findIndex((line, i) => line !== have[i]);
+    assert.ok(
+      at < 0 && want.length === have.length,
+      `docs/train.md is stale at line ${at + 1}:\n  docs:   ${have[at]}\n  schema: ${want[at]}\n` +
+        'run `npx tsx scripts/gen-config-docs.ts` and commit the result',
+    );
+  });
+
+  test('every training-config key has a row with a description; the table follows schema changes', () => {
+    const table = configReference();
+    const rows = table
+      .split('\n')
+      .filter((l) => l.startsWith('| `'))
+      .map((l) => ({ key: l.slice(3, l.indexOf('` |')), doc: l.endsWith('|  |') ? '' : 'yes' }));
+    const documented = new Set(rows.filter((r) => r.doc).map((r) => r.key));
+    // A key is explained by its own text or by the text of the object it belongs to.
+    const explained = (key: string) =>
+      key.split('.').some((_, i, parts) => documented.has(parts.slice(0, parts.length - i).join('.')));
+    assert.deepEqual(
+      rows.filter((r) => !explained(r.key)).map((r) => r.key),
+      [],
+      'keys without .describe() text (on the key or its object) in the schema',
+    );
+    for (const key of ['`train.schedule.pctStart`', '`features`', '`crop.evalHop`', '`init.freezeEpochs`'])
+      assert.ok(table.includes(`| ${key} |`), key);
+    assert.match(table, /\| `waveform` \| 1 \| .*conv1d-raw/);
+  });
+});
