@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { type AnyAugmentation, augmentationFromSpec, Compose } from '../augment/index.js';
 import { loadAugmentationConfig } from '../augment/node/index.js';
+import { warn } from '../core/log.js';
 import type { NDArray } from '../core/ndarray.js';
 import { mixSeed, STREAM } from '../core/random.js';
 import { startWorker } from '../core/worker-thread.js';
@@ -668,7 +669,7 @@ async function precompute(
     };
     skipped.push(item);
     if (plan.onSkip) plan.onSkip(item);
-    else process.stderr.write(`audiotag: loader: skipping ${item.path}: ${item.error}\n`);
+    else warn(`loader: skipping ${item.path}: ${item.error}`);
   };
   const keep = (i: number, data: Float32Array, shape: number[]) => {
     firstShape ??= shape;
