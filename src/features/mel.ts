@@ -1,6 +1,8 @@
 // Mel scales, triangular mel filterbanks and the mel spectrogram, following librosa.filters.mel and
 // librosa.feature.melspectrogram (0.10). Filters are stored sparsely: each triangle covers a few
 // consecutive FFT bins, so the projection costs ~2 multiply-adds per bin instead of n_mels.
+
+import { warnOnce } from '../core/log.js';
 import type { NDArray } from '../core/ndarray.js';
 import { type StftOptions, stftPlan } from './stft.js';
 
@@ -137,6 +139,27 @@ function denseWeights(o: ReturnType<typeof resolveMel>): Float64Array {
 
 const fbCache = new Map<string, { dense: NDArray; sparse: SparseFilterbank }>();
 
+/**
+ * Warns (through the installed logger, once per configuration) when a mel filter has no weight at all, as
+ * librosa does: the band then always reads 0 (−∞ dB), usually too many bands for the FFT size.
+ */
+function warnEmptyFilters(fb: NDArray, o: { nMels: number; nFft: number; sampleRate: number }, key: string) {
+  const [rows, bins] = fb.shape as [number, number];
+  const empty: number[] = [];
+  for (let m = 0; m < rows; m++) {
+    let peak = 0;
+    for (let k = 0; k < bins; k++) peak = Math.max(peak, fb.data[m * bins + k]!);
+    if (!(peak > 0)) empty.push(m);
+  }
+  if (empty.length === 0) return;
+  const list = empty.length > 8 ? `${empty.slice(0, 8).join(', ')}, …` : empty.join(', ');
+  warnOnce(
+    `mel-empty:${key}`,
+    `mel filterbank: ${empty.length} of ${rows} filters are empty (band ${list}), so those bands are always 0: ` +
+      `too many mel bands (${o.nMels}) for an FFT of ${o.nFft} at ${o.sampleRate} Hz; use fewer bands or a larger FFT`,
+  );
+}
+
 function cachedFilterbank(options: MelOptions): { dense: NDArray; sparse: SparseFilterbank } {
   const o = resolveMel(options);
   const key = JSON.stringify(o);
@@ -146,6 +169,7 @@ function cachedFilterbank(options: MelOptions): { dense: NDArray; sparse: Sparse
   const rows = o.nMels;
   const bins = Math.floor(o.nFft / 2) + 1;
   const denseNd: NDArray = { data: new Float32Array(w), shape: [rows, bins] }; // librosa returns float32
+  warnEmptyFilters(denseNd, o, key);
   hit = { dense: denseNd, sparse: toSparse(denseNd) };
   if (fbCache.size >= 16) fbCache.delete(fbCache.keys().next().value!);
   fbCache.set(key, hit);
