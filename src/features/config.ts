@@ -1,5 +1,5 @@
 // FeatureConfig: every parameter of the feature pipeline, named after librosa's arguments (camelCased),
-// with librosa 0.10's defaults written out, so a JSON config reproduces a notebook exactly. Presets are
+// with librosa 0.10's defaults written out, so a JSON config states every parameter a notebook used. Presets are
 // named after the solutions they come from.
 import { z } from 'zod';
 import { formatSchemaIssues } from '../core/errors.js';

@@ -1,5 +1,6 @@
-// Audio features, librosa-exact and browser-safe: STFT, mel, dB, MFCC, deltas, PCEN, gammatone, the
-// 3-channel formats, normalisation, and the FeatureConfig/preset pipeline. Node-only helpers (disk cache,
+// Audio features, browser-safe, agreeing with librosa 0.10's formulas to 1e-4 relative (mel power) and
+// 0.01 dB (test/features/reference.test.ts): STFT, mel, dB, MFCC, deltas, PCEN, gammatone, the 3-channel
+// formats, normalisation, and the FeatureConfig/preset pipeline. Node-only helpers (disk cache,
 // worker-thread extraction) are in ./node/index.ts.
 export {
   type BandSpectra,

@@ -199,7 +199,7 @@ async function batchFeatures(input: string, outDir: string, config: FeatureConfi
 export function register(program: Command): void {
   program
     .command('features')
-    .description("compute one clip's features (librosa-exact) and write a NumPy .npy and/or a PNG")
+    .description("compute one clip's features (librosa 0.10's formulas) and write a NumPy .npy and/or a PNG")
     .argument(
       '<audio...>',
       'audio file (WAV natively; FLAC, MP3, OGG in process; M4A… through ffmpeg); with --out-dir a folder or a manifest',
