@@ -1,7 +1,7 @@
 // The config reference in docs/train.md is generated from the schemas: it must match what they say now,
 // and every key of the training config must carry a description.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { configReference, withConfigReference } from '../../src/train/config-docs.js';
@@ -38,5 +38,26 @@ describe('config reference (docs/train.md)', () => {
     for (const key of ['`train.schedule.pctStart`', '`features`', '`crop.evalHop`', '`init.freezeEpochs`'])
       assert.ok(table.includes(`| ${key} |`), key);
     assert.match(table, /\| `waveform` \| 1 \| .*conv1d-raw/);
+  });
+
+  test('docs/DEVELOPING.md lists every folder of src/ and test/ as the tree is', () => {
+    const doc = readFileSync(join(ROOT, 'docs/DEVELOPING.md'), 'utf8');
+    const folders = (dir: string) =>
+      readdirSync(join(ROOT, dir)).filter((d) => statSync(join(ROOT, dir, d)).isDirectory());
+    const missing = folders('src')
+      .map((d) => `src/${d}`)
+      .filter((p) => !doc.includes(`\`${p}\``));
+    assert.deepEqual(missing, [], 'src/ folders the layout table does not name');
+    // Test folders follow src/ (fixtures and the package test besides).
+    const stray = folders('test').filter(
+      (d) => !['fixtures', 'package'].includes(d) && !folders('src').includes(d),
+    );
+    assert.deepEqual(stray, [], 'test/ folders with no src/ folder of the same name');
+    // Named files exist.
+    for (const m of doc.matchAll(/`((?:src|scripts|configs)\/[\w./-]+\.(?:ts|mjs|yaml))`/g))
+      assert.ok(
+        statSync(join(ROOT, m[1]!), { throwIfNoEntry: false }),
+        `${m[1]} (named in DEVELOPING.md) does not exist`,
+      );
   });
 });
