@@ -1,12 +1,12 @@
 // `audiotag augment`: runs an augmentation pipeline on one clip so a user can hear (--out) and see (--png)
 // what it does. Waveform pipelines write audio; spectrogram and batch pipelines work on the clip's log-mel
 // (a feature preset, fat2019 by default), and mixers mix it with the --mix-with clips.
-import { writeFileSync } from 'node:fs';
-import { extname } from 'node:path';
+
 import type { Command } from 'commander';
-import { loadAudio, writeWav } from '../../audio/index.js';
+import { encodeWav, loadAudio } from '../../audio/index.js';
 import { type AnyAugmentation, applyBatch, applySpectrogram, applyWaveform } from '../../augment/index.js';
 import { loadAugmentationConfig, prepareAugmentation } from '../../augment/node/index.js';
+import { writeFileAtomic } from '../../core/atomic-file.js';
 import { type NDArray, stack } from '../../core/ndarray.js';
 import { Random } from '../../core/random.js';
 import {
@@ -17,6 +17,7 @@ import {
 } from '../../features/index.js';
 import { renderSpectrogramPng } from '../../report/spectrogram-png.js';
 import { UsageError } from '../errors.js';
+import { parseSeed, requireExt, requireInputFile, requireOutputFile } from '../flags.js';
 
 interface AugmentFlags {
   config?: string;
@@ -26,19 +27,6 @@ interface AugmentFlags {
   preset?: string;
   mixWith?: string[];
   compare?: boolean;
-}
-
-function parseSeed(text: string | undefined): number {
-  if (text === undefined) return 0;
-  const v = Number(text);
-  if (text.trim() === '' || !Number.isInteger(v) || v < 0 || v > 0xffffffff)
-    throw new UsageError(`--seed must be an integer from 0 to 4294967295, got "${text}"`);
-  return v;
-}
-
-function requireExt(flag: string, path: string, ext: string): void {
-  if (extname(path).toLowerCase() !== ext)
-    throw new UsageError(`${flag} must name a ${ext} file, got "${path}"`);
 }
 
 /** Channel 0 of a [c, mels, frames] item, or the [mels, frames] itself. */
@@ -83,7 +71,7 @@ function writePng(path: string, after: NDArray, preset: PresetName, before?: NDA
       vmax: hi > lo ? hi : lo + 1,
     },
   );
-  writeFileSync(path, png);
+  writeFileAtomic(path, png);
 }
 
 /** The mean of the channels (a copy). */
@@ -114,7 +102,7 @@ async function runWaveform(pipe: AnyAugmentation, input: string, flags: AugmentF
   await prepareAugmentation(pipe, audio.sampleRate);
   // Every channel replays the same draws (same seed), so a stereo clip keeps its image.
   const channels = audio.channels.map((x) => applyWaveform(pipe, x, audio.sampleRate, new Random(seed)));
-  await writeWav(flags.out, { sampleRate: audio.sampleRate, channels });
+  writeFileAtomic(flags.out, encodeWav({ sampleRate: audio.sampleRate, channels }));
   if (flags.png) {
     const preset = (flags.preset ?? 'fat2019') as PresetName;
     const logMel = (chs: Float32Array[]) => computeFeatures(mixDown(chs), audio.sampleRate, preset);
@@ -187,10 +175,13 @@ export function register(program: Command): void {
     .action(async (input: string, flags: AugmentFlags) => {
       if (!flags.config)
         throw new UsageError('--config is required: the augmentation pipeline (YAML or JSON)');
-      const seed = parseSeed(flags.seed);
+      const seed = parseSeed('--seed', flags.seed);
+      requireInputFile('--config', flags.config);
       if (flags.preset !== undefined && !(PRESET_NAMES as string[]).includes(flags.preset))
         throw new UsageError(`--preset must be one of ${PRESET_NAMES.join(', ')}, got "${flags.preset}"`);
       if (flags.png) requireExt('--png', flags.png, '.png');
+      if (flags.png) requireOutputFile('--png', flags.png);
+      if (flags.out) requireOutputFile('--out', flags.out);
       const pipe = await loadAugmentationConfig(flags.config);
       if (pipe.kind === 'empty') throw new UsageError(`--config: ${flags.config} holds no transforms`);
       const summary =

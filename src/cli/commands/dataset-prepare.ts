@@ -4,6 +4,7 @@
 // (src/features/node/prepare.ts): worker threads on every core, resumable, bad clips reported once.
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
+import { optionalInt, parseChoice, requireInputFile } from '../flags.js';
 
 interface PrepareFlags {
   config: string;
@@ -25,11 +26,9 @@ export function addDatasetPrepare(dataset: Command): void {
     .option('--json', 'print the summary as JSON')
     .option('-q, --quiet', 'no progress, no summary')
     .action(async (f: PrepareFlags) => {
-      const threads = f.threads === undefined ? undefined : Number(f.threads);
-      if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1))
-        throw new UsageError(`--threads must be an integer ≥ 1, got "${f.threads}"`);
-      if (!['js', 'engine', 'auto'].includes(f.backend))
-        throw new UsageError(`--backend must be one of js, engine, auto, got "${f.backend}"`);
+      const threads = optionalInt('--threads', f.threads, 1);
+      parseChoice('--backend', f.backend, ['js', 'engine', 'auto'] as const);
+      requireInputFile('--config', f.config);
       const { loadTrainConfig, ConfigError } = await import('../../train/config.js');
       const { prepareData } = await import('../../train/data.js');
       let config: ReturnType<typeof loadTrainConfig>;

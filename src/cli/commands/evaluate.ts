@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { MANIFEST_FORMATS, type ManifestFormat } from '../../data/index.js';
 import { UsageError } from '../errors.js';
-import { parseFoldList } from './train.js';
+import { parseFoldList, parseList, requireInputDir, requireInputFile } from '../flags.js';
 
 interface EvaluateFlags {
   run: string;
@@ -34,10 +34,10 @@ export function register(program: Command): void {
     .action(async (flags: EvaluateFlags) => {
       if (flags.format !== undefined && !(MANIFEST_FORMATS as readonly string[]).includes(flags.format))
         throw new UsageError(`--format must be one of ${MANIFEST_FORMATS.join(', ')}, got "${flags.format}"`);
-      const metrics = flags.metric
-        ?.split(',')
-        .map((m) => m.trim())
-        .filter((m) => m !== '');
+      const metrics = parseList('--metric', flags.metric);
+      requireInputDir('--run', flags.run);
+      requireInputFile('--manifest', flags.manifest);
+      if (flags.audioDir !== undefined) requireInputDir('--audio-dir', flags.audioDir);
       // Imported here: it loads the engine (libtorch), which the rest of the CLI does not need.
       const { evaluateRun, evaluateTable } = await import('../../train/evaluate.js');
       const r = await evaluateRun({

@@ -1,6 +1,7 @@
 // `audiotag train`: trains a run from a YAML config (every key also settable as a dotted flag, e.g.
 // `--train.epochs 5 --data.manifest other.csv`) into a run directory; see docs/train.md.
 import type { Command } from 'commander';
+import { SchemaError } from '../../core/errors.js';
 import { ConfigError, loadTrainConfig, parseOverrideArgs } from '../../train/config.js';
 import { UsageError } from '../errors.js';
 import { parseFoldList, requireInputFile, requireOutputDir } from '../flags.js';
@@ -15,6 +16,24 @@ interface TrainFlags {
 }
 
 export { parseFoldList };
+
+/**
+ * A config error for the command line: a problem whose key came from a dotted flag names the flag
+ * (`--train.epochs: expected …`), the others name the YAML file (`configs/x.yaml: model.name: …`).
+ */
+export function configUsageError(
+  problems: readonly string[],
+  file: string | undefined,
+  overrides: readonly [string, unknown][],
+): UsageError {
+  const flagKeys = overrides.map(([k]) => k);
+  const lines = problems.map((p) => {
+    const key = p.slice(0, Math.max(0, p.indexOf(':')));
+    const flag = flagKeys.find((k) => key === k || key.startsWith(`${k}.`) || k.startsWith(`${key}.`));
+    return flag !== undefined ? `--${p}` : `${file ?? 'config'}: ${p}`;
+  });
+  return new UsageError(lines.length === 1 ? lines[0]! : `bad config:\n  ${lines.join('\n  ')}`);
+}
 
 export function register(program: Command): void {
   program
@@ -42,10 +61,12 @@ export function register(program: Command): void {
       if (flags.config !== undefined) requireInputFile('--config', flags.config);
       requireOutputDir('--out', flags.out);
       let config: ReturnType<typeof loadTrainConfig>;
+      let overrides: [string, unknown][] = [];
       try {
-        config = loadTrainConfig({ file: flags.config, overrides: parseOverrideArgs(cmd.args) });
+        overrides = parseOverrideArgs(cmd.args);
+        config = loadTrainConfig({ file: flags.config, overrides });
       } catch (e) {
-        if (e instanceof ConfigError) throw new UsageError(e.message);
+        if (e instanceof ConfigError) throw configUsageError(e.problems, flags.config, overrides);
         throw e;
       }
       // Imported here: it loads the engine (libtorch), which the rest of the CLI does not need.
@@ -63,6 +84,9 @@ export function register(program: Command): void {
         if (e instanceof RunExistsError)
           throw new UsageError(`--out ${e.message}; use another --out, or --force to replace it`);
         if (e instanceof RangeError && /^folds: /.test(e.message)) throw new UsageError(`--${e.message}`);
+        // The model config is checked once the classes are known (numClasses): still a config error.
+        if (e instanceof SchemaError && e.problems.every((p) => p.startsWith('model.')))
+          throw configUsageError(e.problems, flags.config, overrides);
         throw e;
       }
       const main = Object.entries(summary.metrics)
