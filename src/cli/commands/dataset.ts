@@ -15,6 +15,7 @@ import { UsageError } from '../errors.js';
 import { optionalNumber, parseNumber, requireInputDir } from '../flags.js';
 import { createProgress } from '../progress.js';
 import { addDatasetNoisy } from './dataset-noisy.js';
+import { addDatasetNoisy } from './dataset-noisy.js';
 import { addDatasetPrepare } from './dataset-prepare.js';
 
 interface ValidateFlags {
@@ -41,6 +42,7 @@ function seconds(flag: string, text: string | undefined): number | undefined {
 export function register(program: Command): void {
   const dataset = program.command('dataset').description('inspect and check datasets');
   addDatasetPrepare(dataset);
+  addDatasetNoisy(dataset);
   addDatasetNoisy(dataset);
   dataset
     .command('validate <manifest>')
