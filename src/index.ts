@@ -15,6 +15,7 @@ export * from './engine/index.js';
 export * as engine from './engine/index.js';
 /** The engine's Tensor linspace (features.linspace returns a Float64Array). */
 export { linspace } from './engine/index.js';
+export * as onnx from './export/index.js';
 export * from './features/index.js';
 export * as features from './features/index.js';
 export * from './infer/index.js';
