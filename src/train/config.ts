@@ -10,6 +10,7 @@ import { formatSchemaIssues, fsReason } from '../core/errors.js';
 import { FOLD_STRATEGIES, MANIFEST_FORMATS } from '../data/index.js';
 import { type FeatureConfig, FeatureConfigError, resolveFeatureConfig } from '../features/config.js';
 import { isMetricName, METRIC_NAMES } from '../metrics/index.js';
+import { labelsSchema } from '../noisy/schema.js';
 import { scheduleSchema } from './schedules.js';
 
 const posInt = z.number().int().positive();
@@ -242,6 +243,7 @@ export const trainConfigSchema = z.strictObject({
       .default('cpu')
       .describe('`cpu`, or `cuda` / `cuda:N` when the addon is built with CUDA.'),
   }),
+  labels: labelsSchema.prefault({}).describe('Learning from noisy labels (docs/noisy.md).'),
   init: z
     .strictObject({
       from: z.string().min(1).describe('A checkpoint directory, e.g. runs/esc10/fold0/best.'),
@@ -378,7 +380,13 @@ export function parseOverrideArgs(args: readonly string[]): [string, unknown][] 
 // ---- loading ------------------------------------------------------------------------------------
 
 /** Keys holding file paths (resolved against the YAML file's folder, or the current directory). */
-const PATH_KEYS = ['data.manifest', 'data.audioDir', 'init.from', 'loader.cacheDir'];
+const PATH_KEYS = [
+  'data.manifest',
+  'data.audioDir',
+  'init.from',
+  'loader.cacheDir',
+  'labels.distill.teacher',
+];
 const AUGMENT_KEYS = ['augment.waveform', 'augment.spectrogram', 'augment.batch'];
 
 function resolvePaths(raw: Record<string, unknown>, base: string, only?: ReadonlySet<string>): void {

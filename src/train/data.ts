@@ -8,6 +8,7 @@ import {
   withClasses,
 } from '../data/index.js';
 import type { Dataset } from '../data/types.js';
+import { applyLabelsConfig } from '../noisy/apply.js';
 import type { ResolvedConfig } from './config.js';
 
 export interface PreparedData {
@@ -95,7 +96,11 @@ export function splitByColumn(
 
 export async function prepareData(config: ResolvedConfig): Promise<PreparedData> {
   const { dataset: loaded, warnings } = await loadManifest(manifestSpec(config.data));
-  const dataset = filterDataset(loaded, config.data.filter, config.data.classes !== undefined);
+  // The labels section (soft targets, sample weights) changes targets and weights, never the labels or folds.
+  const dataset = applyLabelsConfig(
+    filterDataset(loaded, config.data.filter, config.data.classes !== undefined),
+    config.labels,
+  );
   const f = config.folds;
   if (f.strategy === 'split') {
     return {

@@ -9,6 +9,7 @@ import { register as evaluate } from './evaluate.js';
 import { register as exportCmd } from './export.js';
 import { register as features } from './features.js';
 import { register as info } from './info.js';
+import { register as pipeline } from './pipeline.js';
 import { register as predict } from './predict.js';
 import { register as score } from './score.js';
 import { register as train } from './train.js';
@@ -25,6 +26,7 @@ export const commands: RegisterCommand[] = [
   exportCmd,
   features,
   info,
+  pipeline,
   predict,
   score,
   train,
