@@ -31,7 +31,9 @@ const dataDir = resolve(REPO_ROOT, values.data!);
 
 const meta = readFileSync(join(dataDir, 'meta.csv'), 'utf8').trim().split('\n').slice(1);
 const labelOf = new Map(meta.map((l) => [l.split(',')[0]!, l.split(',')[3]!]));
-const oof = readFileSync(join(run, `fold${fold}`, 'oof.csv'), 'utf8').trim().split('\n');
+const oof = readFileSync(join(run, `fold${fold}`, 'oof.csv'), 'utf8')
+  .trim()
+  .split('\n');
 const classes = oof[0]!.split(',').slice(1);
 const ids = oof.slice(1).map((l) => l.split(',')[0]!);
 // The engine's own validation accuracy (from the run's out-of-fold scores).
