@@ -128,7 +128,13 @@ export async function predict(o: PredictJobOptions): Promise<PredictSummary> {
         return { path: p, mtime: statSync(p).mtimeMs };
       }),
     );
-    const key = { sources, plan: tagger.plan, models: tagger.models.length, embeddings: wantEmb };
+    const key = {
+      sources,
+      plan: tagger.plan,
+      models: tagger.models.length,
+      embeddings: wantEmb,
+      ttaAugment: tagger.ttaAugment?.toSpec() ?? null,
+    };
     const keyPath = join(state, 'job.json');
     if (existsSync(keyPath)) {
       const old = readFileSync(keyPath, 'utf8');

@@ -4,6 +4,8 @@
 // ready windows — from any number of files — into batches and runs every model of the ensemble on them.
 // A bounded queue between the two keeps memory flat. Each file's window scores are accumulated per model
 // (TTA copies averaged, classes in the ensemble's order) and handed over when its last window is scored.
+import type { SpectrogramAugmentation, WaveformAugmentation } from '../augment/base.js';
+import { mixSeed, Random } from '../core/random.js';
 import { computeFeatures } from '../features/compute.js';
 import { type FeatureConfig, resolveFeatureConfig } from '../features/config.js';
 import { FeatureWorkerPool } from '../features/node/extract.js';
@@ -49,8 +51,13 @@ export interface RawResult {
   embeddings?: { data: Float32Array; dim: number };
 }
 
+/** Augmentation of the TTA copies after the first: on the window's waveform, or on its features. */
+export type TtaAugment = WaveformAugmentation | SpectrogramAugmentation;
+
 export interface PipelineOptions {
   classes: number;
+  /** Applied to TTA copies 1..tta-1 (seeded by file id, window and copy, so reruns agree). */
+  ttaAugment?: TtaAugment | null;
   /** Windows per model call (default 32). */
   batchSize?: number;
   embeddings?: boolean;
@@ -170,6 +177,13 @@ class Queue<T> {
   }
 }
 
+/** FNV-1a of a string, for per-file seeds. */
+function hashString(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
 const NO_INPUT: Promise<BatchInput> = Promise.resolve({ data: new Float32Array(0), shape: [0] });
 
 function errorOf(e: unknown): Error {
@@ -196,8 +210,23 @@ export async function runPipeline(
   const queue = new Queue<Item>(Math.max(2 * B, 8));
   let scored = 0;
 
-  const featuresOf = (g: Group, samples: Float32Array): Promise<BatchInput> => {
+  const aug = o.ttaAugment ?? null;
+  for (const g of groups)
+    if (aug?.kind === 'spectrogram' && !g.features)
+      throw new Error(
+        `TTA augmentation ${aug.name} works on spectrograms; ${g.members[0]!.backend.info.label} takes the waveform (use a waveform augmentation)`,
+      );
+  const featuresOf = (g: Group, samples: Float32Array, rng: Random | null): Promise<BatchInput> => {
+    if (rng && aug?.kind === 'waveform') samples = aug.apply(samples, g.plan.sampleRate, rng);
     if (!g.features) return Promise.resolve({ data: samples, shape: [samples.length] });
+    if (rng && aug?.kind === 'spectrogram') {
+      const spec = aug;
+      const r = rng;
+      return featuresOf(g, samples, null).then((x) => {
+        const y = spec.apply(x, r);
+        return { data: y.data as Float32Array, shape: y.shape };
+      });
+    }
     if (g.pool)
       return g.pool
         .run({ kind: 'samples', samples, sampleRate: g.plan.sampleRate })
@@ -309,6 +338,7 @@ export async function runPipeline(
     try {
       for await (const input of inputs) {
         const s = new FileState(input, groups.length, models);
+        const idSeed = hashString(input.id);
         try {
           for (let gi = 0; gi < groups.length && !s.failed; gi++) {
             const g = groups[gi]!;
@@ -320,7 +350,8 @@ export async function runPipeline(
             for await (const w of cutWindows(stream.blocks, g.plan, (n) => (s.samples[gi] = n))) {
               if (s.failed) break;
               s.windows[gi] = Math.max(s.windows[gi]!, w.index + 1);
-              const job = featuresOf(g, w.samples);
+              const rng = aug && w.copy > 0 ? new Random(mixSeed(idSeed, gi, w.index, w.copy)) : null;
+              const job = featuresOf(g, w.samples, rng);
               job.catch(() => {});
               s.put++;
               await queue.put({ state: s, group: gi, index: w.index, copy: w.copy, job });

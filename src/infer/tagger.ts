@@ -12,6 +12,7 @@
 // Activation, class order, feature config and window come from the checkpoint (or the ONNX metadata);
 // the engine is imported only for checkpoints, so an ONNX file never loads libtorch.
 import { availableParallelism } from 'node:os';
+import { loadAugmentationConfig, prepareAugmentation } from '../augment/node/index.js';
 import {
   type LoadOptions,
   loadBackend,
@@ -39,6 +40,7 @@ import {
   type RawResult,
   runPipeline,
   type TagInput,
+  type TtaAugment,
 } from './pipeline.js';
 import { type WindowOptions, type WindowPlan, windowPlan } from './windows.js';
 
@@ -51,6 +53,9 @@ export interface TaggerOptions extends LoadOptions, WindowOptions {
   workers?: number;
   /** Windows per model call (default 32). */
   batchSize?: number;
+  /** Augmentation of TTA copies 1..tta-1: a waveform or spectrogram augmentation (src/augment), or the
+   * path of its spec file (YAML/JSON). */
+  ttaAugment?: TtaAugment | string | null;
 }
 
 export interface PostOptions {
@@ -138,6 +143,7 @@ export class Tagger {
     readonly method: EnsembleMethod,
     readonly weights: number[][] | undefined,
     readonly batchSize: number,
+    readonly ttaAugment: TtaAugment | null,
   ) {}
 
   /** The window plan of the first model (all models share window times). */
@@ -197,6 +203,19 @@ export class Tagger {
           );
         weights = origin.map((o) => classes.map(() => (opts.weights as number[])[o.arg]!));
       }
+      let tta: TtaAugment | null = null;
+      if (opts.ttaAugment) {
+        const a =
+          typeof opts.ttaAugment === 'string'
+            ? await loadAugmentationConfig(opts.ttaAugment)
+            : opts.ttaAugment;
+        if (a.kind !== 'waveform' && a.kind !== 'spectrogram')
+          throw new Error(
+            `TTA augmentation: expected a waveform or spectrogram augmentation, got a ${a.kind} one`,
+          );
+        await prepareAugmentation(a, first.sampleRate);
+        tta = a as TtaAugment;
+      }
       const workers = opts.workers ?? 0;
       groups = makeGroups(members, plans, Math.min(workers, availableParallelism()));
       return new Tagger(
@@ -208,6 +227,7 @@ export class Tagger {
         opts.ensemble ?? 'mean',
         weights,
         opts.batchSize ?? 32,
+        tta,
       );
     } catch (e) {
       await closeGroups(groups);
@@ -259,6 +279,7 @@ export class Tagger {
     return runPipeline(this.groups, inputs, {
       classes: this.classes.length,
       batchSize: this.batchSize,
+      ttaAugment: this.ttaAugment,
       ...o,
     });
   }

@@ -8,6 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileS
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { loadAudio, writeWav } from '../../src/audio/index.js';
+import { augmentationFromSpec } from '../../src/augment/index.js';
 import { parseCsv } from '../../src/data/csv.js';
 import * as E from '../../src/engine/index.js';
 import { exportRun } from '../../src/export/export.js';
@@ -114,6 +115,48 @@ describe('Tagger', () => {
     } finally {
       await t.dispose();
     }
+  });
+
+  test('TTA: shifted copies averaged (by hand), augmented copies seeded', async () => {
+    const ckpt = join(runA, 'fold0', 'best');
+    const x = { samples: longSamples, sampleRate: 8000 };
+    const tag = async (o: Parameters<typeof Tagger.load>[1]) => {
+      const t = await Tagger.load(ckpt, o);
+      try {
+        return await t.tag(x, { id: 'long' });
+      } finally {
+        await t.dispose();
+      }
+    };
+    const two = await tag({ tta: 2 });
+    // Window 2 starts at sample 8000; its second copy is shifted back by hop/2 = 2000 samples.
+    const p0 = byHand(ckpt, longSamples.slice(8000, 16000));
+    const p1 = byHand(ckpt, longSamples.slice(6000, 14000));
+    near(
+      two.windows[2]!.scores,
+      Array.from(p0, (v, j) => (v + p1[j]!) / 2),
+      1e-5,
+      'tta 2 vs hand',
+    );
+    const off = { name: 'SpecTimeMask', p: 0, count: 2, maxWidth: 20 };
+    const on = { ...off, p: 1 };
+    near(
+      (await tag({ tta: 2, ttaAugment: augmentationFromSpec(off) as never })).clip,
+      two.clip,
+      1e-7,
+      'p = 0 is no augmentation',
+    );
+    const masked = await tag({ tta: 2, ttaAugment: augmentationFromSpec(on) as never });
+    assert.ok(
+      masked.clip.some((v, j) => Math.abs(v - two.clip[j]!) > 1e-4),
+      'masks change the scores',
+    );
+    near(
+      (await tag({ tta: 2, ttaAugment: augmentationFromSpec(on) as never })).clip,
+      masked.clip,
+      0,
+      'seeded',
+    );
   });
 
   test('ensembles: mean, geometric, weights by hand and from out-of-fold lwlrap, rank', async () => {

@@ -18,6 +18,7 @@ import {
   parseFoldList,
   parseList,
   parseNumber,
+  requireInputFile,
   requireOutputDir,
 } from '../flags.js';
 import { lineInterval } from '../progress.js';
@@ -32,6 +33,7 @@ export interface PredictFlags {
   last?: string;
   pool?: string;
   tta?: string;
+  ttaAugment?: string;
   ensemble?: string;
   weights?: string;
   folds?: string;
@@ -71,6 +73,10 @@ export function addJobOptions(cmd: Command): Command {
     .option('--overlap <s>', 'seconds of overlap between windows (hop = window − overlap)')
     .option('--last <mode>', 'a last window running past the end: pad (default) or drop')
     .option('--tta <n>', 'test-time augmentation: average n copies of each window shifted by hop/n')
+    .option(
+      '--tta-augment <file>',
+      'also augment TTA copies 2..n: a waveform or spectrogram augmentation spec (YAML/JSON, docs/augment.md)',
+    )
     .option('--folds <list>', 'fold models of each run to use, e.g. 0,2 (default: all)')
     .option('--checkpoint <which>', "each fold's best (default) or last checkpoint")
     .option('--audio-dir <dir>', "folder of a manifest's or sample submission's files (default: guessed)")
@@ -127,6 +133,7 @@ export function jobOptions(
   formats: OutputFormat[],
 ): PredictJobOptions {
   requireOutputDir('--out', flags.out);
+  if (flags.ttaAugment !== undefined) requireInputFile('--tta-augment', flags.ttaAugment);
   if (flags.hop !== undefined && flags.overlap !== undefined)
     throw new UsageError('--hop and --overlap: give one of them');
   const sec = { above: 0, what: 'a number of seconds' };
@@ -157,6 +164,7 @@ export function jobOptions(
       overlap: optionalNumber('--overlap', flags.overlap, { min: 0, what: 'a number of seconds' }),
       last: optionalChoice('--last', flags.last, ['pad', 'drop'] as const),
       tta: optionalInt('--tta', flags.tta, 1),
+      ttaAugment: flags.ttaAugment,
       ensemble: optionalChoice('--ensemble', flags.ensemble, ENSEMBLE_METHODS),
       weights,
       folds: parseFoldList('--folds', flags.folds),
