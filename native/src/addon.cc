@@ -14,6 +14,7 @@
 namespace audiotag {
 
 void InitAddonData(Napi::Env env);
+bool InstallCpuAllocator();
 Napi::Value SetErrorClass(const Napi::CallbackInfo& info);
 
 namespace {
@@ -48,31 +49,34 @@ bool EnvSet(const char* name) {
   return v != nullptr && *v != '\0';
 }
 
-// glibc hands blocks above M_MMAP_THRESHOLD (128 KiB, rising dynamically to at most 32 MiB) to mmap and
-// gives them back with munmap on free; the next tensor of that size faults every page in again, and
-// the heap top is trimmed back to the kernel above 128 KiB. A training step allocates and frees hundreds
-// of such tensors, and on these virtual machines the page faults cost more than the convolutions (a
-// CNN-model-1 step: 3.1-3.8 s against 1.1 s). So the process keeps freed memory: everything up to
-// 1 GiB comes from the heap, and up to 1 GiB of free heap top stays mapped. Memory then stays at the
-// peak the program reached (bounded by its largest working set), which is what a training loop wants.
-// mallopt() is used because glibc reads its MALLOC_* variables only at process start (and caps the
-// MALLOC_MMAP_THRESHOLD_ variable at 32 MiB; mallopt accepts more). The user's own settings win:
-// any MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_ / GLIBC_TUNABLES in the environment, or
-// AUDIOTAG_MALLOC=default, leave glibc alone. Settings are process-wide, so they cover every thread.
+// Memory (docs/engine.md, Memory): by default freed tensor memory stays in the process, in the caching
+// CPU allocator of allocator.cc (blocks of 1 MiB and more, bounded), and glibc keeps the smaller blocks
+// in its heap instead of mapping and trimming them (mallopt, since glibc reads its MALLOC_* variables only
+// at process start). Settings are process-wide, so they cover every thread. The user's own
+// MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_ / GLIBC_TUNABLES leave glibc alone;
+// AUDIOTAG_MALLOC=default leaves both as libtorch and glibc have them, AUDIOTAG_MALLOC=glibc-keep only
+// raises glibc's thresholds to 1 GiB (no caching allocator; kept to compare, see bench/README.md).
 void MemoryDefaults() {
-#if defined(__GLIBC__)
   const char* mode = std::getenv("AUDIOTAG_MALLOC");
-  if (mode != nullptr && std::strcmp(mode, "default") == 0) return;
-  if (EnvSet("MALLOC_MMAP_THRESHOLD_") || EnvSet("MALLOC_TRIM_THRESHOLD_") || EnvSet("GLIBC_TUNABLES")) {
-    g_malloc_mode = "environment";
+  std::string m = mode == nullptr ? "" : mode;
+  if (m == "default") return;
+  bool userGlibc = EnvSet("MALLOC_MMAP_THRESHOLD_") || EnvSet("MALLOC_TRIM_THRESHOLD_") || EnvSet("GLIBC_TUNABLES");
+  bool tuned = false;
+#if defined(__GLIBC__)
+  if (!userGlibc) {
+    bool keepAll = m == "glibc-keep";
+    tuned = mallopt(M_MMAP_THRESHOLD, keepAll ? 1 << 30 : 1 << 20) == 1;
+    tuned = mallopt(M_TRIM_THRESHOLD, keepAll ? 1 << 30 : 64 << 20) == 1 && tuned;
+    tuned = mallopt(M_TOP_PAD, keepAll ? 64 << 20 : 16 << 20) == 1 && tuned;
+  }
+#endif
+  if (m == "glibc-keep") {
+    g_malloc_mode = tuned ? "glibc-keep" : userGlibc ? "environment" : "glibc-default";
     return;
   }
-  constexpr int kOneGiB = 1 << 30;
-  bool ok = mallopt(M_MMAP_THRESHOLD, kOneGiB) == 1;
-  ok = mallopt(M_TRIM_THRESHOLD, kOneGiB) == 1 && ok;
-  ok = mallopt(M_TOP_PAD, 64 << 20) == 1 && ok;
-  g_malloc_mode = ok ? "glibc-keep" : "glibc-default";
-#endif
+  bool caching = InstallCpuAllocator();
+  g_malloc_mode = std::string(caching ? "caching" : "libtorch") +
+                  (userGlibc ? "+glibc-environment" : tuned ? "+glibc-tuned" : "+glibc-default");
 }
 
 const OpEntry kOps[] = {
@@ -131,6 +135,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterNN(env, exports);
   RegisterOptim(env, exports);
   RegisterPerf(env, exports);
+  RegisterAllocator(env, exports);
   return exports;
 }
 

@@ -7,10 +7,14 @@ export {
   type AutocastDType,
   type AutocastOptions,
   autocast,
+  type CpuCacheStats,
+  cpuCacheStats,
+  emptyCpuCache,
   isAutocastEnabled,
   type MallocStats,
   mallocStats,
   mallocTrim,
+  setCpuCacheLimit,
 } from './perf.js';
 export { dispose, keep, liveTensors, scopeDepth, tidy } from './scope.js';
 export { Tensor } from './tensor.js';

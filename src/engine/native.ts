@@ -97,6 +97,9 @@ export interface NativeAddon extends Record<UnaryName, (t: H) => H> {
   isAutocastEnabled(device: string): boolean;
   mallocStats(): { heapBytes: number; mmapBytes: number; inUseBytes: number; freeBytes: number };
   mallocTrim(): boolean;
+  cpuCacheStats(): CpuCacheStats;
+  emptyCpuCache(): void;
+  setCpuCacheLimit(mib: number): void;
   to(t: H, dtype: number | null, device: string | null): H;
   // creation and random
   zeros(shape: number[], dtype: number, device: string): H;
@@ -395,6 +398,19 @@ export function userEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   for (const k of Object.keys(engineEnvDefaults)) delete env[k];
   return env;
+}
+
+/** The caching CPU allocator's counters (native/src/allocator.cc). */
+export interface CpuCacheStats {
+  installed: boolean;
+  /** Bytes mapped by the cache: blocks in use plus cached free ones. */
+  mappedBytes: number;
+  /** Free bytes kept for reuse (at most limitBytes). */
+  cachedBytes: number;
+  limitBytes: number;
+  hits: number;
+  misses: number;
+  evictions: number;
 }
 
 function load(): NativeAddon {

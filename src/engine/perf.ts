@@ -2,7 +2,9 @@
 // Tensor method (`t.contiguous('channels-last')`); docs/engine.md, Speed, has the measurements.
 import { checkDevice, type DType, dtypeCode } from './dtype.js';
 import { fail } from './errors.js';
-import { N } from './native.js';
+import { type CpuCacheStats, N } from './native.js';
+
+export type { CpuCacheStats };
 
 export type AutocastDType = Extract<DType, 'bfloat16' | 'float16'>;
 
@@ -64,4 +66,21 @@ export function mallocStats(): MallocStats {
  */
 export function mallocTrim(): boolean {
   return N.mallocTrim();
+}
+
+/** The caching CPU allocator's counters (docs/engine.md, Memory); `installed` is false with AUDIOTAG_MALLOC set. */
+export function cpuCacheStats(): CpuCacheStats {
+  return N.cpuCacheStats();
+}
+
+/** Unmaps every cached free block (memory in use is untouched). */
+export function emptyCpuCache(): void {
+  N.emptyCpuCache();
+}
+
+/** Caps the cached free bytes (MiB; default a quarter of RAM, or AUDIOTAG_CPU_CACHE_MB); evicts at once. */
+export function setCpuCacheLimit(mib: number): void {
+  if (typeof mib !== 'number' || !(mib >= 0))
+    fail('setCpuCacheLimit', `expected a non-negative number of MiB, got ${String(mib)}`);
+  N.setCpuCacheLimit(mib);
 }

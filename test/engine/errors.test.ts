@@ -54,7 +54,7 @@ test('wrong dtype: float indices, int targets for BCE, float class ids, gradient
     );
     throwsEngine(
       () => F.crossEntropy(E.zeros([2, 3]), E.tensor([0.5, 1])),
-      /^crossEntropy: expected scalar type Long but found Float$/,
+      /^crossEntropy: class-id targets must be int64, got float32$/,
     );
     throwsEngine(
       () => F.binaryCrossEntropyWithLogits(E.zeros([2]), E.tensor(new BigInt64Array([0n, 1n]))),
