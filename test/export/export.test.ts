@@ -4,6 +4,7 @@
 // shrink the file and stay close; fold ensembles average probabilities.
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
+import { loadAudio } from '../../src/audio/io.js';
 import * as E from '../../src/engine/index.js';
 import { exportModels } from '../../src/export/export.js';
 import { emitFrontend } from '../../src/export/frontend.js';
@@ -12,7 +13,7 @@ import { OnnxModel } from '../../src/export/onnx-runtime.js';
 import { featuresFromSignal, prepareSignal } from '../../src/features/compute.js';
 import { type FeatureConfig, resolveFeatureConfig } from '../../src/features/config.js';
 import type { AudioModel } from '../../src/models/index.js';
-import { engineForward, fsddClip, maxAbsDiff, randomModel, softmax } from './helpers.js';
+import { DATA, engineForward, fsddClip, maxAbsDiff, randomModel, softmax } from './helpers.js';
 
 E.setNumThreads(1);
 
@@ -231,6 +232,44 @@ describe('front-end in the graph', () => {
       assert.deepEqual(x.dims, [1, 8000]);
       assert.deepEqual(x.data, b.wave.subarray(0, 8000));
     }
+  });
+
+  test('ESC-10 windows (FLAC, 44.1 kHz resampled, trimmed): waveform windows score like the engine', async () => {
+    const c = resolveFeatureConfig({
+      sampleRate: 16000,
+      nFft: 1024,
+      hopLength: 320,
+      nMels: 64,
+      fmin: 20,
+      fmax: 8000,
+      trim: 60,
+      normalize: 'clip',
+    });
+    const m = randomModel('small-cnn', { numClasses: 10, channels: [8, 16, 32, 64], convsPerBlock: 1 });
+    models.push(m);
+    const r = exportModels(
+      [m],
+      { classes: CLASSES, activation: 'softmax', featureConfig: c, crop: { frames: 128, evalHop: 32 } },
+      { frontend: true },
+    );
+    const om = await load(r.bytes);
+    const n = om.meta.window!.samples;
+    assert.equal(n, 127 * 320);
+    const a = await loadAudio(`${DATA}esc10/audio/1-116765-A-41.flac`);
+    const y = prepareSignal(a.channels[0]!, a.sampleRate, c);
+    assert.ok(y.length >= n + 32 * 320, `${y.length} samples`);
+    // Two windows a hop apart, as one batch.
+    const wave = new Float32Array(2 * n);
+    wave.set(y.subarray(0, n));
+    wave.set(y.subarray(32 * 320, 32 * 320 + n), n);
+    const f = [0, 1].map((i) => featuresFromSignal(wave.subarray(i * n, (i + 1) * n), c));
+    const feats = new Float32Array(2 * f[0]!.data.length);
+    feats.set(f[0]!.data);
+    feats.set(f[1]!.data, f[0]!.data.length);
+    const ref = engineForward(m, feats, [2, 1, 64, 128]);
+    const o = await om.run(wave, [2, n]);
+    const d = maxAbsDiff(softmax(o.clipwise, 10), softmax(ref.clipwise, 10));
+    assert.ok(d < 1e-4, `scores differ by ${d}`);
   });
 
   test('configs the graph cannot express are refused, naming the key', () => {
