@@ -1,7 +1,7 @@
 // `audiotag predict`: tags files, folders, manifests or a Kaggle sample submission with one or more
 // trained runs (every fold) or exported ONNX files, and writes the chosen tables (src/infer). `audiotag
 // embed` (embed.ts) is the same job writing embeddings only.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { extname } from 'node:path';
 import type { Command } from 'commander';
@@ -134,6 +134,9 @@ export function jobOptions(
 ): PredictJobOptions {
   requireOutputDir('--out', flags.out);
   if (flags.ttaAugment !== undefined) requireInputFile('--tta-augment', flags.ttaAugment);
+  for (const m of flags.model)
+    if (!existsSync(m))
+      throw new UsageError(`--model ${m}: no such run directory, checkpoint directory or .onnx file`);
   if (flags.hop !== undefined && flags.overlap !== undefined)
     throw new UsageError('--hop and --overlap: give one of them');
   const sec = { above: 0, what: 'a number of seconds' };
