@@ -25,6 +25,8 @@ export interface Reporter {
   validating(): void;
   epochEnd(s: EpochSummary): void;
   message(text: string): void;
+  /** A step before training (features computed or read from the cache): `done` of `total` clips. */
+  progress?(label: string, done: number, total: number): void;
   close(): void;
 }
 
@@ -57,7 +59,7 @@ export function summaryLine(s: EpochSummary): string {
 
 /**
  * Plain lines (no bar): epoch summaries, messages, and while an epoch runs a step line with rate and ETA
- * every `everySeconds` (default 10; 0 or Infinity: none).
+ * every `everySeconds` (default 10; 0: at every step; Infinity: none).
  */
 export function lineReporter(write: (s: string) => void, everySeconds = 10): Reporter {
   let head = '';
@@ -74,7 +76,7 @@ export function lineReporter(write: (s: string) => void, everySeconds = 10): Rep
     },
     step(done, loss) {
       const now = performance.now();
-      if (!(everySeconds > 0 && Number.isFinite(everySeconds)) || now - last < everySeconds * 1000) return;
+      if (!(now - last >= everySeconds * 1000)) return;
       last = now;
       const rate = done / ((now - started) / 1000);
       const eta = rate > 0 ? ` ETA ${Math.round((steps - done) / rate)} s` : '';
@@ -82,6 +84,21 @@ export function lineReporter(write: (s: string) => void, everySeconds = 10): Rep
     },
     epochEnd: (s) => write(`${summaryLine(s)}\n`),
     message: (t) => write(`${t}\n`),
+    progress(label, done, total) {
+      const now = performance.now();
+      if (done <= 1) {
+        started = now;
+        last = now;
+      }
+      const every = everySeconds * 1000;
+      // A line every interval, and a last one when the step took longer than one interval.
+      if (now - last < every && !(done === total && now - started >= every)) return;
+      last = now;
+      const secs = (now - started) / 1000;
+      const rate = secs > 0.001 ? done / secs : 0;
+      const eta = done < total && rate > 0 ? `, ETA ${Math.round((total - done) / rate)} s` : '';
+      write(`${label}: ${done}/${total} clips, ${rate > 0 ? rate.toFixed(1) : '-'} clips/s${eta}\n`);
+    },
   };
 }
 
@@ -131,6 +148,27 @@ export function barReporter(stream: NodeJS.WriteStream): Reporter {
     message(t) {
       stop();
       stream.write(`${t}\n`);
+    },
+    progress(label, done, total) {
+      if (done <= 1 || bar === null) {
+        stop();
+        started = performance.now();
+        bar = new cliProgress.SingleBar(
+          {
+            stream,
+            format: `${label} |{bar}| {value}/{total} {rate} clips/s ETA {eta_formatted}`,
+            barsize: 24,
+            hideCursor: true,
+            clearOnComplete: true,
+            etaBuffer: 50,
+          },
+          cliProgress.Presets.shades_classic,
+        );
+        bar.start(total, 0, { rate: '-' });
+      }
+      const secs = (performance.now() - started) / 1000;
+      bar.update(done, { rate: secs > 0 ? (done / secs).toFixed(1) : '-' });
+      if (done >= total) stop();
     },
     close: stop,
   };
