@@ -3,7 +3,7 @@
 // (a feature preset, fat2019 by default), and mixers mix it with the --mix-with clips.
 
 import type { Command } from 'commander';
-import { encodeWav, loadAudio } from '../../audio/index.js';
+import { encodeWav, loadAudio, toMono } from '../../audio/index.js';
 import { type AnyAugmentation, applyBatch, applySpectrogram, applyWaveform } from '../../augment/index.js';
 import { loadAugmentationConfig, prepareAugmentation } from '../../augment/node/index.js';
 import { writeFileAtomic } from '../../core/atomic-file.js';
@@ -74,15 +74,6 @@ function writePng(path: string, after: NDArray, preset: PresetName, before?: NDA
   writeFileAtomic(path, png);
 }
 
-/** The mean of the channels (a copy). */
-function mixDown(channels: Float32Array[]): Float32Array {
-  const mono = channels[0]!.slice();
-  for (let c = 1; c < channels.length; c++)
-    for (let i = 0; i < mono.length; i++) mono[i]! += channels[c]![i]!;
-  if (channels.length > 1) for (let i = 0; i < mono.length; i++) mono[i] = mono[i]! / channels.length;
-  return mono;
-}
-
 /** Crops or pads (with `fill`) the last axis to `frames` so clips of different lengths can share a batch. */
 function fitFrames(x: NDArray, frames: number, fill = 0): NDArray {
   const t = x.shape[x.shape.length - 1]!;
@@ -105,7 +96,8 @@ async function runWaveform(pipe: AnyAugmentation, input: string, flags: AugmentF
   writeFileAtomic(flags.out, encodeWav({ sampleRate: audio.sampleRate, channels }));
   if (flags.png) {
     const preset = (flags.preset ?? 'fat2019') as PresetName;
-    const logMel = (chs: Float32Array[]) => computeFeatures(mixDown(chs), audio.sampleRate, preset);
+    const logMel = (chs: Float32Array[]) =>
+      computeFeatures(toMono({ sampleRate: audio.sampleRate, channels: chs }), audio.sampleRate, preset);
     writePng(flags.png, logMel(channels), preset, flags.compare ? logMel(audio.channels) : undefined);
   }
   return {
