@@ -166,3 +166,47 @@ test('soxr: aliasing and pass-band residual under -100 dB; streaming = one shot;
   assert.equal(maxAbsDiff(streamed.subarray(0, once.length), once), 0);
   assert.throws(() => resampleAudio(x, 16000, 0), RangeError);
 });
+
+test('damaged FLAC/MP3/Ogg files (truncations, byte flips) never crash the process: a clip or an error', {
+  skip,
+}, (t) => {
+  const dir = tempDir(t);
+  const ogg = join(dir, 'x.ogg');
+  run('ffmpeg', ['-v', 'error', '-i', ESC10_FLAC, '-c:a', 'libvorbis', ogg]);
+  // In a child process, so a crash in a C decoder shows as a signal here instead of killing the runner.
+  const script = `
+    import { readFileSync, writeFileSync } from 'node:fs';
+    import { audioAddon } from './src/audio/native.js';
+    const a = audioAddon();
+    const srcs = ${JSON.stringify([ESC10_FLAC, PHIL_MP3, ogg])};
+    let seed = 7;
+    const rnd = () => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed / 0x7fffffff; };
+    let decoded = 0, errors = 0;
+    for (let it = 0; it < 120; it++) {
+      const b = Buffer.from(readFileSync(srcs[it % 3]));
+      let m = b;
+      if (it % 2 === 0) m = b.subarray(0, Math.floor(rnd() * b.length));
+      else for (let k = 0; k < 1 + Math.floor(rnd() * 20); k++) m[Math.floor(rnd() * Math.min(m.length, 4096))] = Math.floor(rnd() * 256);
+      const f = ${JSON.stringify(join(dir, 'fuzz.bin'))};
+      writeFileSync(f, m);
+      try {
+        a.info(f);
+        const d = a.decodeSync(f, { mono: true, rate: 22050, offset: rnd(), duration: rnd() * 2 + 0.01 });
+        if (!d.channels.every((c) => c.every(Number.isFinite))) throw new Error('non-finite sample returned');
+        decoded++;
+      } catch (e) {
+        if (String(e.message).includes('non-finite')) throw e;
+        errors++;
+      }
+    }
+    console.log(JSON.stringify({ decoded, errors }));`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+  assert.equal(r.signal, null, `the decoder crashed: ${r.signal}`);
+  assert.equal(r.status, 0, r.stderr.slice(-2000));
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { decoded: number; errors: number };
+  assert.equal(out.decoded + out.errors, 120);
+  assert.ok(out.decoded > 10 && out.errors > 10, JSON.stringify(out));
+});
