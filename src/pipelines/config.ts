@@ -44,7 +44,7 @@ export const pipelineSchema = z.strictObject({
   folds: z.number().int().min(2).default(3),
   /** Default: the train config's seed. */
   seed: z.number().int().min(0).optional(),
-  /** Dotted train-config keys per stage name, e.g. { stage1: { train.epochs: 10 } }. */
+  /** Dotted train-config keys per stage name (`all`: every stage), e.g. { stage1: { train.epochs: 10 } }. */
   overrides: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
   warmup: z
     .strictObject({
@@ -167,9 +167,22 @@ export function loadPipelineConfig(
   };
 }
 
+/** Nested mappings as dotted keys ({ train: { epochs: 3 } } → train.epochs), so an override merges into
+ * its section instead of replacing it; arrays and scalars are values. */
+export function flattenKeys(obj: Record<string, unknown>, prefix = ''): [string, unknown][] {
+  return Object.entries(obj).flatMap(([k, v]): [string, unknown][] =>
+    v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length > 0
+      ? flattenKeys(v as Record<string, unknown>, `${prefix}${k}.`)
+      : [[`${prefix}${k}`, v]],
+  );
+}
+
 /** The train config of a stage: the pipeline's train section with the stage's dotted overrides. */
 export function stageTrainConfig(p: PipelineConfig, stage: string): ResolvedConfig {
-  const stageOverrides: [string, unknown][] = Object.entries(p.overrides[stage] ?? {});
+  const stageOverrides: [string, unknown][] = [
+    ...flattenKeys(p.overrides.all ?? {}),
+    ...flattenKeys(p.overrides[stage] ?? {}),
+  ];
   if (p.curated) {
     const r = typeof p.curated === 'string' ? { manifest: p.curated } : p.curated;
     stageOverrides.unshift(

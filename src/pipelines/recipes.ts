@@ -103,10 +103,7 @@ export async function runPipeline(
   const curatedTrain = (f: number) => subset(data.curated, foldIndices(data.curatedFolds, f, false));
   const noisyTrain = (f: number) => subset(data.noisy!, foldIndices(data.noisyFolds, f, false));
   const cat = (...parts: Dataset[]) => concat(data.classes, data.multiLabel, ...parts);
-  const labelOpts = {
-    cooccurrence: base.labels.cooccurrence,
-    weights: base.labels.weights,
-  };
+
   const stages: StageSummary[] = [];
   const selections: PipelineResult['selections'] = {};
   const run = async (spec: StageSpec) => {
@@ -143,38 +140,34 @@ export async function runPipeline(
   switch (recipe) {
     case 'warmup': {
       const w = p.warmup;
-      await run({ name: 'stage1', trainSet: noisyTrain, initFrom: null, labels: labelOpts });
+      await run({ name: 'stage1', trainSet: noisyTrain, initFrom: null });
       await run({
         name: 'stage2',
         trainSet: curatedTrain,
         initFrom: 'stage1',
         mixNoisy: true,
-        labels: labelOpts,
       });
       const sel3 = select('stage3', w.select3, ['stage1', 'stage2']);
       await run({
         name: 'stage3',
         trainSet: (f) => cat(curatedTrain(f), sel3(f)),
         initFrom: 'stage2',
-        labels: labelOpts,
       });
       const sel4 = select('stage4', w.select4, ['stage3']);
       await run({
         name: 'stage4',
         trainSet: (f) => cat(curatedTrain(f), sel4(f)),
         initFrom: 'stage3',
-        labels: labelOpts,
       });
       break;
     }
     case 'pretrain':
-      await run({ name: 'stage1', trainSet: noisyTrain, initFrom: null, labels: labelOpts });
+      await run({ name: 'stage1', trainSet: noisyTrain, initFrom: null });
       await run({
         name: 'stage2',
         trainSet: curatedTrain,
         initFrom: 'stage1',
         mixNoisy: true,
-        labels: labelOpts,
       });
       break;
     case 'curated':
@@ -183,7 +176,6 @@ export async function runPipeline(
         trainSet: curatedTrain,
         initFrom: null,
         mixNoisy: true,
-        labels: labelOpts,
       });
       break;
     case 'union':
@@ -191,7 +183,6 @@ export async function runPipeline(
         name: 'union',
         trainSet: (f) => cat(curatedTrain(f), noisyTrain(f)),
         initFrom: null,
-        labels: labelOpts,
       });
       break;
     case 'distill': {
@@ -208,7 +199,7 @@ export async function runPipeline(
         trainSet: (f) => cat(curatedTrain(f), noisyTrain(f)),
         initFrom: null,
         model: d.model,
-        labels: { ...labelOpts, distill: { teacher: probs, alpha: d.alpha, temperature: d.temperature } },
+        distill: { teacher: probs, alpha: d.alpha, temperature: d.temperature },
       });
       break;
     }
@@ -232,7 +223,6 @@ export async function runPipeline(
         name: 'pseudo',
         trainSet: (f) => cat(curatedTrain(f), items),
         initFrom: null,
-        labels: labelOpts,
       });
       break;
     }

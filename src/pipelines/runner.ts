@@ -65,8 +65,9 @@ export interface StageSpec {
   mixNoisy?: boolean;
   /** Another model than the train config's (distillation students). */
   model?: { name: string; config: Record<string, unknown> };
-  /** Training items' labels options (soft labels, weights, teacher targets). */
-  labels?: LabelOptions;
+  /** Teacher targets of the training items (distillation); the stage config's labels section adds soft
+   * labels and weights. */
+  distill?: LabelOptions['distill'];
 }
 
 export interface FoldDone {
@@ -271,8 +272,13 @@ export class PipelineRunner {
     }
     mkdirSync(dir, { recursive: true });
     let train = spec.trainSet(f);
-    if (spec.labels)
-      train = applyLabelOptions(train, spec.labels, createLoss(cfg.train.loss, data.multiLabel).activation);
+    const lo = cfg.labels;
+    if (lo.cooccurrence || lo.weights || spec.distill)
+      train = applyLabelOptions(
+        train,
+        { cooccurrence: lo.cooccurrence, weights: lo.weights, distill: spec.distill ?? null },
+        createLoss(cfg.train.loss, data.multiLabel).activation,
+      );
     const val = subset(data.curated, foldIndices(data.curatedFolds, f, true));
     const plans = await this.loaders(spec.name, cfg);
     const seed = mixSeed(cfg.seed, index, f);
