@@ -321,7 +321,7 @@ export function selectNoisy(
   if (rule.capPerFoldLabel === null) return out;
   const cap = rule.capPerFoldLabel;
   const order = out
-    .map((s, i) => i)
+    .map((_s, i) => i)
     .filter((i) => out[i]!.kept)
     .sort(
       (a, b) =>
@@ -331,7 +331,7 @@ export function selectNoisy(
   for (const i of order) {
     const c = clips[i]!;
     const keys = c.labels.map((l) => `${c.fold}\u0000${l}`);
-    const full = c.labels.find((l, q) => (used.get(keys[q]!) ?? 0) >= cap);
+    const full = c.labels.find((_l, q) => (used.get(keys[q]!) ?? 0) >= cap);
     if (full !== undefined) {
       out[i]!.kept = false;
       out[i]!.reason += `; over the cap of ${cap} for fold ${c.fold}, label ${classes[full] ?? full}`;

@@ -78,7 +78,7 @@ describe('co-occurrence soft labels', () => {
     const p = cooccurrence(lists, 3);
     // class 0 in 3 clips: with 1 twice; class 1 in 3 clips: with 0 twice, with 2 once; class 2 in 2 clips: with 1 once.
     const expected = [1, 2 / 3, 0, 2 / 3, 1, 1 / 3, 0, 1 / 2, 1];
-    expected.forEach((v, i) => near(p[i]!, v));
+    for (const [i, v] of expected.entries()) near(p[i]!, v);
   });
   it('(1 − w)·y + w·mean_i P(j | i), by hand', () => {
     const p = cooccurrence(lists, 3);
