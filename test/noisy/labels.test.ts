@@ -183,3 +183,37 @@ describe('per-clip lwlrap and the warm-up selection', () => {
     );
   });
 });
+
+describe('the train config labels section', () => {
+  it('audiotag train reads it: weights by a manifest column, co-occurrence targets, bad keys named', async () => {
+    const { loadTrainConfig, ConfigError } = await import('../../src/train/config.js');
+    const { prepareData } = await import('../../src/train/data.js');
+    const base = {
+      data: {
+        manifest: join(root, '../shared/data/fsdd/meta.csv'),
+        format: 'csv',
+        csv: { pathCol: 'fname', labelCol: 'label' },
+      },
+      features: 'fat2019',
+      model: { name: 'small-cnn' },
+      train: { epochs: 1 },
+      labels: { weights: { column: 'speaker', values: { george: 0.5 } }, cooccurrence: { weight: 0.2 } },
+    };
+    const config = loadTrainConfig({ object: base });
+    const { dataset } = await prepareData(config);
+    const george = dataset.items.filter((it) => it.meta.speaker === 'george');
+    assert.equal(george.length, 500);
+    assert.ok(george.every((it) => it.weight === 0.5));
+    assert.ok(dataset.items.filter((it) => it.meta.speaker !== 'george').every((it) => it.weight === 1));
+    // Single-label data: P(j | i) is the identity, so the soft targets are the hard ones.
+    const it0 = dataset.items[0]!;
+    assert.deepEqual(
+      Array.from(it0.targets!),
+      dataset.classes.map((c) => (it0.labels.includes(c) ? 1 : 0)),
+    );
+    assert.throws(
+      () => loadTrainConfig({ object: { ...base, labels: { cooccurrence: { weight: 2 } } } }),
+      (e: Error) => e instanceof ConfigError && /labels\.cooccurrence\.weight/.test(e.message),
+    );
+  });
+});
