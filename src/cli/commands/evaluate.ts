@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { MANIFEST_FORMATS, type ManifestFormat } from '../../data/index.js';
 import { UsageError } from '../errors.js';
-import { parseFoldList, parseList, requireInputDir, requireInputFile } from '../flags.js';
+import { parseFoldList, parseList, requireInputDir, requireInputFile, requireOutputDir } from '../flags.js';
 
 interface EvaluateFlags {
   run: string;
@@ -38,6 +38,7 @@ export function register(program: Command): void {
       requireInputDir('--run', flags.run);
       requireInputFile('--manifest', flags.manifest);
       if (flags.audioDir !== undefined) requireInputDir('--audio-dir', flags.audioDir);
+      if (flags.out !== undefined) requireOutputDir('--out', flags.out);
       // Imported here: it loads the engine (libtorch), which the rest of the CLI does not need.
       const { evaluateRun, evaluateTable } = await import('../../train/evaluate.js');
       const r = await evaluateRun({
