@@ -129,6 +129,8 @@ export async function generateDemoData(o: GenerateOptions): Promise<DemoData> {
       `${plan.sources.filter((s) => s.kind === 'speech').length} words with espeak-ng)`,
   );
   const sources = await renderSources(plan, { jobs: o.jobs });
+  const t1 = performance.now();
+  log(`rendered in ${((t1 - t0) / 1000).toFixed(1)} s`);
   const silent = plan.sources.filter((s) => soundEnd(sources[s.id]!) === 0);
   if (silent.length > 0)
     throw new Error(
@@ -182,6 +184,7 @@ export async function generateDemoData(o: GenerateOptions): Promise<DemoData> {
   await writeFile(join(tmp, 'long.csv'), csv(events));
   await writeFile(join(tmp, 'classes.txt'), `${plan.classes.join('\n')}\n`);
 
+  log(`mixed and written in ${((performance.now() - t1) / 1000).toFixed(1)} s`);
   const files = fileList(plan.clips.map((c) => c.fname));
   const info: DemoInfo = {
     generator: GENERATOR_VERSION,

@@ -154,6 +154,9 @@ export interface DemoSize {
   longSeconds: number;
   /** Share of noisy clips whose labels are corrupted. */
   noiseRate: number;
+  /** MIDI sources rendered by one FluidSynth process (each process loads the 148 MB soundfont); part of
+   * the size, never the core count, so the output does not depend on how many processes run. */
+  midiShard: number;
 }
 
 export const SIZES: Record<'tiny' | 'quick' | 'full', DemoSize> = {
@@ -167,6 +170,7 @@ export const SIZES: Record<'tiny' | 'quick' | 'full', DemoSize> = {
     folds: 2,
     longSeconds: 6,
     noiseRate: 0.5,
+    midiShard: 16,
   },
   quick: {
     name: 'quick',
@@ -177,6 +181,7 @@ export const SIZES: Record<'tiny' | 'quick' | 'full', DemoSize> = {
     folds: 3,
     longSeconds: 20,
     noiseRate: 0.4,
+    midiShard: 64,
   },
   full: {
     name: 'full',
@@ -187,6 +192,7 @@ export const SIZES: Record<'tiny' | 'quick' | 'full', DemoSize> = {
     folds: 5,
     longSeconds: 60,
     noiseRate: 0.4,
+    midiShard: 64,
   },
 };
 
@@ -200,9 +206,6 @@ export interface DemoPlan {
   /** FluidSynth reverb room size of each shard of MIDI sources (see render.ts). */
   roomSizes: number[];
 }
-
-/** MIDI sources rendered by one FluidSynth process; fixed, so the output never depends on the core count. */
-export const MIDI_SHARD = 24;
 
 const pick = <T>(rng: Random, xs: readonly T[]): T => xs[rng.int(0, xs.length)]!;
 
@@ -384,7 +387,7 @@ export function makePlan(seed: number, size: DemoSize): DemoPlan {
 
   const midiCount = sources.filter((s) => s.kind === 'midi').length;
   const roomSizes = Array.from(
-    { length: Math.ceil(midiCount / MIDI_SHARD) },
+    { length: Math.ceil(midiCount / size.midiShard) },
     () => Math.round(rng.uniform(0.2, 0.9) * 100) / 100,
   );
   return { seed, size, classes, sources, clips: [...curated, ...test, ...noisy], long, roomSizes };

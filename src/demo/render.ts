@@ -13,7 +13,7 @@ import { toMono } from '../audio/effects.js';
 import { resample } from '../audio/resample.js';
 import { decodeWav } from '../audio/wav.js';
 import { encodeMidi, type MidiEvent } from './midi.js';
-import { type DemoPlan, MIDI_SHARD, SAMPLE_RATE, SOURCE_SECONDS, type SourceSpec } from './plan.js';
+import { type DemoPlan, SAMPLE_RATE, SOURCE_SECONDS, type SourceSpec } from './plan.js';
 
 /** The FluidR3 General-MIDI soundfont as Debian's fluid-soundfont-gm installs it. */
 export const SOUNDFONT = process.env.AUDIOTAG_SOUNDFONT ?? '/usr/share/sounds/sf2/FluidR3_GM.sf2';
@@ -141,7 +141,8 @@ async function renderSpeech(s: Extract<SourceSpec, { kind: 'speech' }>): Promise
     s.word,
   ]);
   const audio = decodeWav(bytes, `espeak-ng ${s.voice} "${s.word}"`);
-  return fit(resample(toMono(audio), audio.sampleRate, SAMPLE_RATE));
+  // 'fast' (70 dB, pass band to 6.4 kHz) is plenty for speech, and 4x cheaper on the main thread.
+  return fit(resample(toMono(audio), audio.sampleRate, SAMPLE_RATE, { quality: 'fast' }));
 }
 
 /** Every source of the plan at 16 kHz, SOURCE_SECONDS long, indexed by source id. */
@@ -165,8 +166,9 @@ export async function renderSources(
   };
   try {
     const tasks: (() => Promise<void>)[] = [];
-    for (let i = 0; i * MIDI_SHARD < midi.length; i++) {
-      const shard = midi.slice(i * MIDI_SHARD, (i + 1) * MIDI_SHARD);
+    const per = plan.size.midiShard;
+    for (let i = 0; i * per < midi.length; i++) {
+      const shard = midi.slice(i * per, (i + 1) * per);
       tasks.push(async () => {
         const audio = await renderShard(shard, plan.roomSizes[i]!, dir, i);
         shard.forEach((s, j) => {
