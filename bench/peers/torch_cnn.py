@@ -76,6 +76,7 @@ def main():
     x = torch.randn(a.batch, 3, a.size, a.size, device=dev)
     y = torch.randint(0, a.classes, (a.batch,), device=dev)
     if a.memory_format == 'channels-last':
+        model = model.to(memory_format=torch.channels_last)
         x = x.contiguous(memory_format=torch.channels_last)
     bf16 = a.precision == 'bf16'
 

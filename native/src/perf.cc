@@ -29,6 +29,21 @@ const OpEntry kOps[] = {
     OP("isContiguousFormat", {
       return Napi::Boolean::New(info.Env(), T(info, 0).is_contiguous(FormatFromCode(I(info, 1))));
     }),
+    // setMemoryFormat_(tensors, code): re-lays out, in place, every tensor of the format's rank (4-D for
+    // channels-last, 5-D for channels-last-3d; others untouched), keeping identity, requires_grad and
+    // autograd leaf status, as PyTorch's module.to(memory_format=...) does for parameters. Returns how many.
+    OP("setMemoryFormat_", {
+      at::MemoryFormat f = FormatFromCode(I(info, 1));
+      int64_t rank = f == at::MemoryFormat::ChannelsLast3d ? 5 : 4;
+      int64_t n = 0;
+      at::NoGradGuard ng;
+      for (at::Tensor t : TList(info, 0)) {
+        if (t.dim() != rank || t.is_contiguous(f)) continue;
+        t.set_data(t.contiguous(f));
+        ++n;
+      }
+      return Napi::Number::New(info.Env(), static_cast<double>(n));
+    }),
     // autocastEnter(device, dtype) -> [wasEnabled, previousDtypeCode]: as torch.autocast's __enter__.
     OP("autocastEnter", {
       bool cuda = IsCuda(info, 0);

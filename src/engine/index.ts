@@ -15,6 +15,7 @@ export {
   mallocStats,
   mallocTrim,
   setCpuCacheLimit,
+  setMemoryFormat_,
 } from './perf.js';
 export { dispose, keep, liveTensors, scopeDepth, tidy } from './scope.js';
 export { Tensor } from './tensor.js';

@@ -92,6 +92,7 @@ export interface NativeAddon extends Record<UnaryName, (t: H) => H> {
   // speed controls (native/src/perf.cc)
   contiguousFormat(t: H, format: number): H;
   isContiguousFormat(t: H, format: number): boolean;
+  setMemoryFormat_(ts: H[], format: number): number;
   autocastEnter(device: string, dtype: number): [boolean, number];
   autocastExit(device: string, wasEnabled: boolean, prevDtype: number): void;
   isAutocastEnabled(device: string): boolean;

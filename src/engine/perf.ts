@@ -1,8 +1,9 @@
 // Speed controls: reduced-precision autocast and the process allocator's state. Memory formats are a
 // Tensor method (`t.contiguous('channels-last')`); docs/engine.md, Speed, has the measurements.
-import { checkDevice, type DType, dtypeCode } from './dtype.js';
+import { checkDevice, type DType, dtypeCode, type MemoryFormat, memoryFormatCode } from './dtype.js';
 import { fail } from './errors.js';
 import { type CpuCacheStats, N } from './native.js';
+import { HList, type Tensor } from './tensor.js';
 
 export type { CpuCacheStats };
 
@@ -83,4 +84,16 @@ export function setCpuCacheLimit(mib: number): void {
   if (typeof mib !== 'number' || !(mib >= 0))
     fail('setCpuCacheLimit', `expected a non-negative number of MiB, got ${String(mib)}`);
   N.setCpuCacheLimit(mib);
+}
+
+/**
+ * Re-lays out tensors in place (same handles, values, requiresGrad): every 4-D one for 'channels-last'
+ * (5-D for 'channels-last-3d'; 'contiguous' restores row-major), others untouched. For a model's
+ * parameters before training, as `model.to(memory_format=torch.channels_last)`: with the conv weights in
+ * channels-last, convolutions produce channels-last activations whatever the input's layout (a
+ * one-channel input's layout is ambiguous, so converting the input alone does nothing there). Convert before the optimiser's first step, so its state follows.
+ * Returns how many tensors changed.
+ */
+export function setMemoryFormat_(tensors: Tensor[], format: MemoryFormat): number {
+  return N.setMemoryFormat_(HList(tensors, 'setMemoryFormat_'), memoryFormatCode('setMemoryFormat_', format));
 }

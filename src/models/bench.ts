@@ -125,8 +125,11 @@ export function benchModel(opts: ModelBenchOptions): ModelBenchResult {
   const model = createModel(o.model, config);
   if (o.device !== 'cpu') model.to(o.device);
   const x0 = E.randn(shape, { device: o.device });
-  // The layout conversion is part of what a trainer does per batch, but done once here: random inputs.
-  const x = o.memoryFormat === 'channels-last' && shape.length === 4 ? x0.contiguous('channels-last') : x0;
+  // Channels-last: the conv weights (so activations follow even from a one-channel input) and the
+  // input, which a trainer converts per batch; done once here, on random inputs.
+  const cl = o.memoryFormat === 'channels-last' && shape.length === 4;
+  if (cl) E.setMemoryFormat_(model.parameters(), 'channels-last');
+  const x = cl ? x0.contiguous('channels-last') : x0;
   if (x !== x0) x0.dispose();
   const bf16 = o.precision === 'bf16';
   const forward = () => E.autocast({ enabled: bf16, device: o.device }, () => model.call(x).clipwise);

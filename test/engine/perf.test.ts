@@ -147,3 +147,29 @@ test('mallocStats reports the heap, and mallocTrim gives free memory back', () =
   assert.ok(s.heapBytes > 0 && s.inUseBytes > 0, JSON.stringify(s));
   assert.equal(typeof E.mallocTrim(), 'boolean');
 });
+
+test('setMemoryFormat_ re-lays out 4-D parameters in place; convolutions then run channels-last', () => {
+  E.tidy(() => {
+    E.manualSeed(3);
+    const w = E.randn([4, 2, 3, 3]);
+    w.requiresGrad = true;
+    const b = E.zeros([4]);
+    b.requiresGrad = true;
+    const before = w.toArray();
+    assert.equal(E.setMemoryFormat_([w, b], 'channels-last'), 1);
+    assert.equal(w.isContiguous('channels-last'), true);
+    assert.equal(w.requiresGrad && w.isLeaf, true);
+    assert.deepEqual(w.toArray(), before);
+    const x = E.randn([2, 2, 6, 6]); // a row-major input: the weight's layout decides
+    const y = F.conv2d(x, w, b, { padding: 1 });
+    assert.equal(y.isContiguous('channels-last'), true);
+    y.sum().backward();
+    assert.deepEqual(w.grad?.shape, [4, 2, 3, 3]);
+    assert.equal(E.setMemoryFormat_([w], 'contiguous'), 1);
+    assert.equal(w.isContiguous(), true);
+    assert.throws(
+      () => E.setMemoryFormat_([w], 'nchw' as E.MemoryFormat),
+      /setMemoryFormat_: unknown memory format/,
+    );
+  });
+});
