@@ -97,7 +97,7 @@ export interface LoaderOptions {
   seed?: number;
   /** Feature pre-computation progress (cache hits count too). */
   onProgress?: (done: number, total: number) => void;
-  /** Called once per clip that cannot be loaded; default: one line on stderr. */
+  /** Called once per clip that cannot be loaded; default: a warning through the logger (src/core/log.ts). */
   onSkip?: (item: SkippedItem) => void;
 }
 
@@ -640,6 +640,91 @@ interface Precomputed {
   usable: Int32Array;
 }
 
+/** What the precomputation records as clips come in: the store, the skipped clips and the counts. */
+class StoreFill {
+  readonly store: ClipStore;
+  readonly skipped: SkippedItem[] = [];
+  readonly stats: LoaderStats = { cached: 0, computed: 0, skipped: 0, precomputeMs: 0 };
+  firstShape: number[] | null = null;
+  private done = 0;
+
+  constructor(
+    private readonly dataset: Dataset,
+    private readonly plan: LoaderPlan,
+    private readonly shared: boolean,
+  ) {
+    const n = dataset.items.length;
+    this.store = { data: new Array(n).fill(null), shapes: new Array(n).fill(null) };
+  }
+
+  /** One clip finished (stored, skipped or found missing in the cache): progress. */
+  tick(): void {
+    this.plan.onProgress?.(++this.done, this.dataset.items.length);
+  }
+
+  keep(i: number, data: Float32Array, shape: number[]): void {
+    this.firstShape ??= shape;
+    if (featuresOnTheFly(this.plan)) return;
+    this.store.data[i] = this.shared ? toShared(data) : data;
+    this.store.shapes[i] = shape;
+  }
+
+  /** A clip that cannot be loaded: reported once (onSkip, else a warning through the logger) and never
+   * served. */
+  skip(i: number, e: unknown): void {
+    const it = this.dataset.items[i]!;
+    const item: SkippedItem = {
+      index: i,
+      id: it.id,
+      path: it.path,
+      error: e instanceof Error ? e.message : String(e),
+    };
+    this.skipped.push(item);
+    if (this.plan.onSkip) this.plan.onSkip(item);
+    else warn(`loader: skipping ${item.path}: ${item.error}`);
+  }
+}
+
+/** Cache lookups of every clip; returns the misses, in dataset order. */
+async function lookupCache(dataset: Dataset, cache: FeatureCache, fill: StoreFill): Promise<number[]> {
+  const misses: number[] = [];
+  await eachLimit(Array.from(dataset.items.keys()), 8, async (i) => {
+    try {
+      const f = await cache.get(dataset.items[i]!.path);
+      if (!f) return void misses.push(i);
+      fill.keep(i, f.data, f.shape);
+      fill.stats.cached++;
+    } catch (e) {
+      fill.skip(i, e);
+    }
+    fill.tick();
+  });
+  return misses.sort((a, b) => a - b);
+}
+
+/** Decodes and computes the missing clips on the builders, caching each result at once. */
+async function computeMisses(
+  dataset: Dataset,
+  misses: readonly number[],
+  plan: LoaderPlan,
+  builders: { core: LoaderCore; pool: Pool | null },
+  fill: StoreFill,
+): Promise<void> {
+  const { pool, core } = builders;
+  await eachLimit(misses, pool ? 2 * pool.size : 1, async (i) => {
+    try {
+      const r = await computeClip(i, core, pool);
+      if (plan.cache) await plan.cache.put(dataset.items[i]!.path, r);
+      fill.keep(i, r.data, r.shape);
+      fill.stats.computed++;
+    } catch (e) {
+      fill.skip(i, e);
+    }
+    fill.tick();
+  });
+  await plan.cache?.flush();
+}
+
 /**
  * Fills the clip store: cache lookups first, then the misses on the builders (each result cached at once).
  * Clips that fail are reported once (onSkip) and left out.
@@ -649,66 +734,14 @@ async function precompute(
   plan: LoaderPlan,
   builders: { core: LoaderCore; pool: Pool | null; shared: boolean },
 ): Promise<Precomputed> {
-  const { items } = dataset;
-  const n = items.length;
-  const { cache } = plan;
-  const { core, pool, shared } = builders;
-  const onTheFly = featuresOnTheFly(plan);
-  const store: ClipStore = { data: new Array(n).fill(null), shapes: new Array(n).fill(null) };
-  const skipped: SkippedItem[] = [];
-  const stats: LoaderStats = { cached: 0, computed: 0, skipped: 0, precomputeMs: 0 };
-  let firstShape: number[] | null = null;
-  let done = 0;
-  const tick = () => plan.onProgress?.(++done, n);
-  const skip = (i: number, e: unknown) => {
-    const item: SkippedItem = {
-      index: i,
-      id: items[i]!.id,
-      path: items[i]!.path,
-      error: e instanceof Error ? e.message : String(e),
-    };
-    skipped.push(item);
-    if (plan.onSkip) plan.onSkip(item);
-    else warn(`loader: skipping ${item.path}: ${item.error}`);
-  };
-  const keep = (i: number, data: Float32Array, shape: number[]) => {
-    firstShape ??= shape;
-    if (onTheFly) return;
-    store.data[i] = shared ? toShared(data) : data;
-    store.shapes[i] = shape;
-  };
-  const all = Array.from({ length: n }, (_, i) => i);
-  const misses: number[] = [];
-  if (cache) {
-    await eachLimit(all, 8, async (i) => {
-      try {
-        const f = await cache.get(items[i]!.path);
-        if (!f) return void misses.push(i);
-        keep(i, f.data, f.shape);
-        stats.cached++;
-      } catch (e) {
-        skip(i, e);
-      }
-      tick();
-    });
-    misses.sort((a, b) => a - b);
-  } else misses.push(...all);
-  await eachLimit(misses, pool ? 2 * pool.size : 1, async (i) => {
-    try {
-      const r = await computeClip(i, core, pool);
-      if (cache) await cache.put(items[i]!.path, r);
-      keep(i, r.data, r.shape);
-      stats.computed++;
-    } catch (e) {
-      skip(i, e);
-    }
-    tick();
-  });
-  await cache?.flush();
+  const fill = new StoreFill(dataset, plan, builders.shared);
+  const misses = plan.cache ? await lookupCache(dataset, plan.cache, fill) : Array.from(dataset.items.keys());
+  await computeMisses(dataset, misses, plan, builders, fill);
+  const { store, skipped, stats, firstShape } = fill;
   skipped.sort((a, b) => a.index - b.index);
   stats.skipped = skipped.length;
   const bad = new Set(skipped.map((s) => s.index));
-  const usable = Int32Array.from(all.filter((i) => !bad.has(i)));
+  const usable = Int32Array.from(Array.from(dataset.items.keys()).filter((i) => !bad.has(i)));
   if (usable.length === 0)
     throw new Error(`loader: no clip could be loaded (first: ${skipped[0]?.path}: ${skipped[0]?.error})`);
   return { store, skipped, stats, firstShape, usable };

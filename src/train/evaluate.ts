@@ -4,10 +4,12 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { loadManifest, type ManifestFormat, withClasses } from '../data/index.js';
+import type { Dataset } from '../data/types.js';
 import * as E from '../engine/index.js';
 import { computeMetrics, defaultMetrics } from '../metrics/index.js';
 import { loadModel } from '../models/index.js';
 import { readCheckpointConfig } from '../nn/checkpoint.js';
+import type { ResolvedConfig } from './config.js';
 import { manifestSpec } from './data.js';
 import { openFoldLoaders, planLoaders } from './plan.js';
 import { predictClips, selectRows, truthOf } from './predict.js';
@@ -39,27 +41,32 @@ export interface EvaluateResult {
   perFold: Record<string, Record<string, number>>;
 }
 
-export async function evaluateRun(o: EvaluateOptions): Promise<EvaluateResult> {
-  const log = o.onMessage ?? (() => {});
-  const runDir = resolve(o.run);
-  const config = readRunConfig(runDir);
-  if (config.train.threads) E.setNumThreads(config.train.threads);
-  const foldDirs = readdirSync(runDir)
+/** The folds to average: those asked for, or every fold with a best checkpoint. */
+function chooseFolds(runDir: string, asked: number[] | undefined): number[] {
+  const trained = readdirSync(runDir)
     .map((d) => /^fold(\d+)$/.exec(d))
     .filter(
       (m): m is RegExpExecArray => m !== null && existsSync(join(runDir, m[0], 'best', 'model.safetensors')),
     )
     .map((m) => Number(m[1]))
     .sort((a, b) => a - b);
-  const folds = o.folds ?? foldDirs;
+  const folds = asked ?? trained;
   for (const f of folds)
-    if (!foldDirs.includes(f))
+    if (!trained.includes(f))
       throw new Error(
-        `--folds: ${runDir}/fold${f}/best holds no checkpoint (trained folds: ${foldDirs.join(', ') || 'none'})`,
+        `--folds: ${runDir}/fold${f}/best holds no checkpoint (trained folds: ${trained.join(', ') || 'none'})`,
       );
   if (folds.length === 0) throw new Error(`${runDir} has no trained fold (no fold*/best/model.safetensors)`);
-  const classes = readCheckpointConfig(join(runDir, `fold${folds[0]}`, 'best')).classes as string[];
+  return folds;
+}
 
+/** The manifest to score, read with the run's data section (format and audio folder overridable), in the
+ * run's class order. `labelled`: every item has a label, so metrics can be computed. */
+async function loadEvalSet(
+  o: EvaluateOptions,
+  config: ResolvedConfig,
+  classes: string[],
+): Promise<{ dataset: Dataset; labelled: boolean }> {
   const spec = manifestSpec(
     config.data,
     resolve(o.manifest),
@@ -73,14 +80,25 @@ export async function evaluateRun(o: EvaluateOptions): Promise<EvaluateResult> {
   const { dataset: raw } = await loadManifest(spec);
   const labelled = raw.items.every((it) => it.labels.length > 0);
   // The run's class order; a label the run never saw cannot be scored, and is named.
-  const dataset = labelled ? withClasses(raw, classes) : { ...raw, classes };
+  return { dataset: labelled ? withClasses(raw, classes) : { ...raw, classes }, labelled };
+}
+
+/** Every fold model's clip probabilities, averaged into `ensemble`, with per-fold metrics when labelled. */
+async function scoreFolds(
+  runDir: string,
+  folds: number[],
+  config: ResolvedConfig,
+  set: { dataset: Dataset; labelled: boolean },
+  metricNames: string[],
+  log: (s: string) => void,
+): Promise<{ ensemble: Float32Array; counts: Int32Array; perFold: Record<string, Record<string, number>> }> {
+  const { dataset, labelled } = set;
   const n = dataset.items.length;
-  const c = classes.length;
+  const c = dataset.classes.length;
   const { val: loader } = await openFoldLoaders(await planLoaders(config, false), null, dataset, config.seed);
   const ensemble = new Float32Array(n * c);
   const perFold: Record<string, Record<string, number>> = {};
-  const metricNames = o.metrics ?? config.train.metrics ?? defaultMetrics(dataset.multiLabel);
-  let counts: Int32Array | null = null;
+  let counts: Int32Array = new Int32Array(n);
   try {
     for (const f of folds) {
       const { model, config: ck } = loadModel(join(runDir, `fold${f}`, 'best'), {
@@ -110,24 +128,32 @@ export async function evaluateRun(o: EvaluateOptions): Promise<EvaluateResult> {
   } finally {
     await loader?.close();
   }
-  const served = Array.from(counts!.keys()).filter((i) => counts![i]! > 0);
+  return { ensemble, counts, perFold };
+}
+
+export async function evaluateRun(o: EvaluateOptions): Promise<EvaluateResult> {
+  const log = o.onMessage ?? (() => {});
+  const runDir = resolve(o.run);
+  const config = readRunConfig(runDir);
+  if (config.train.threads) E.setNumThreads(config.train.threads);
+  const folds = chooseFolds(runDir, o.folds);
+  const classes = readCheckpointConfig(join(runDir, `fold${folds[0]}`, 'best')).classes as string[];
+  const set = await loadEvalSet(o, config, classes);
+  const { dataset, labelled } = set;
+  const metricNames = o.metrics ?? config.train.metrics ?? defaultMetrics(dataset.multiLabel);
+  const { ensemble, counts, perFold } = await scoreFolds(runDir, folds, config, set, metricNames, log);
+  const served = Array.from(counts.keys()).filter((i) => counts[i]! > 0);
   const metrics = labelled
-    ? computeMetrics(metricNames, selectRows(ensemble, c, served), truthOf(dataset, served))
+    ? computeMetrics(metricNames, selectRows(ensemble, classes.length, served), truthOf(dataset, served))
     : null;
   const out = resolve(o.out ?? join(runDir, `eval-${basename(o.manifest, extname(o.manifest))}`));
   mkdirSync(out, { recursive: true });
-  writeFileSync(
-    join(out, 'predictions.csv'),
-    scoresCsv(
-      dataset.items.map((it) => it.id),
-      classes,
-      ensemble,
-    ),
-  );
+  const ids = dataset.items.map((it) => it.id);
+  writeFileSync(join(out, 'predictions.csv'), scoresCsv(ids, classes, ensemble));
   const record = {
     run: runDir,
     manifest: resolve(o.manifest),
-    clips: n,
+    clips: dataset.items.length,
     scored: served.length,
     folds,
     ensemble: folds.length > 1 ? "mean of the fold models' probabilities" : 'single model',
@@ -135,7 +161,7 @@ export async function evaluateRun(o: EvaluateOptions): Promise<EvaluateResult> {
     per_fold: perFold,
   };
   writeFileSync(join(out, 'metrics.json'), `${JSON.stringify(record, null, 2)}\n`);
-  return { out, folds, clips: n, metrics, perFold };
+  return { out, folds, clips: dataset.items.length, metrics, perFold };
 }
 
 /** A fixed-width table: one row per metric, the ensemble then each fold. */

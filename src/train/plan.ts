@@ -11,6 +11,7 @@ import { defaultMetrics } from '../metrics/index.js';
 import { getModelDefinition, resolveModelConfig } from '../models/index.js';
 import type { ResolvedConfig } from './config.js';
 import { type PreparedData, prepareData } from './data.js';
+import type { TrainOptions } from './trainer.js';
 
 /** The model config with numClasses/inChannels filled in from the data, validated by the registry. */
 export function resolveRunModel(
@@ -87,6 +88,7 @@ export async function openFoldLoaders(
   train: Dataset | null,
   val: Dataset | null,
   seed: number,
+  onProgress?: (done: number, total: number) => void,
 ): Promise<{ train: Loader | null; val: Loader | null }> {
   let trainLoader: Loader | null = null;
   try {
@@ -97,14 +99,44 @@ export async function openFoldLoaders(
         ...p,
         seed,
         dropLast: p.dropLast && train.items.length > p.batchSize,
+        onProgress,
       });
     }
-    const valLoader = val ? await openLoader(val, { ...plans.eval, seed }) : null;
+    const valLoader = val ? await openLoader(val, { ...plans.eval, seed, onProgress }) : null;
     return { train: trainLoader, val: valLoader };
   } catch (e) {
     await trainLoader?.close();
     throw e;
   }
+}
+
+/** The trainer options a config's `train` section gives as they are (optimiser, schedule, loss, EMA,
+ * clipping, early stopping, window aggregation, device): for every driver of trainModel. */
+export function optimisationOptions(
+  t: ResolvedConfig['train'],
+): Pick<
+  TrainOptions,
+  | 'epochs'
+  | 'optimizer'
+  | 'schedule'
+  | 'loss'
+  | 'clipGradNorm'
+  | 'ema'
+  | 'earlyStopping'
+  | 'aggregate'
+  | 'device'
+> {
+  return {
+    epochs: t.epochs,
+    optimizer: t.optimizer,
+    schedule: t.schedule,
+    loss: t.loss,
+    clipGradNorm: t.clipGradNorm,
+    ema: t.ema,
+    earlyStopping: t.earlyStopping,
+    aggregate: t.aggregate,
+    device: t.device,
+  };
 }
 
 /** A training config resolved into what the run is made of. */

@@ -25,7 +25,7 @@ import type { AudioModel } from '../models/types.js';
 import { configToYaml, type ResolvedConfig } from './config.js';
 import type { PreparedData } from './data.js';
 import { initFromCheckpoint } from './finetune.js';
-import { openFoldLoaders, planTraining, splitSets, type TrainingPlan } from './plan.js';
+import { openFoldLoaders, optimisationOptions, planTraining, splitSets, type TrainingPlan } from './plan.js';
 import { truthOf } from './predict.js';
 import { type Reporter, silentReporter } from './progress.js';
 import {
@@ -264,17 +264,9 @@ function foldTrainOptions(
     modelInfo: model,
     classes: plan.classes,
     multiLabel: plan.data.dataset.multiLabel,
-    epochs: t.epochs,
-    optimizer: t.optimizer,
-    schedule: t.schedule,
-    loss: t.loss,
-    clipGradNorm: t.clipGradNorm,
-    ema: t.ema,
+    ...optimisationOptions(t),
     metrics: plan.metrics,
     monitor: plan.monitor,
-    earlyStopping: t.earlyStopping,
-    aggregate: t.aggregate,
-    device: t.device,
     seed,
     dir: ctx.dir,
     resume: true,
@@ -331,7 +323,9 @@ async function trainFold(plan: TrainingPlan, split: FoldSplit, ctx: FoldContext)
   }
   const seed = mixSeed(plan.config.seed, split.fold);
   const sets = splitSets(plan, split);
-  const loaders = await openFoldLoaders(plan.loaders, sets.train, sets.val, seed);
+  const loaders = await openFoldLoaders(plan.loaders, sets.train, sets.val, seed, (done, total) =>
+    reporter.progress?.('features', done, total),
+  );
   let net: AudioModel | null = null;
   try {
     const built = buildFoldModel(plan, seed, label, reporter);

@@ -39,6 +39,6 @@ test('conv1d-raw: the shortest input is computed from kernels and pools; one sam
 test('conv1d-raw: kernelSizes must match the blocks', () => {
   assert.throws(
     () => createModel('conv1d-raw', { kernelSizes: [9, 3] }),
-    /\n {2}kernelSizes: needs one kernel size per block \(4\), got 2/,
+    /invalid config: kernelSizes: needs one kernel size per block \(4\), got 2$/,
   );
 });

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { SchemaError } from '../../src/core/errors.js';
 import * as E from '../../src/engine/index.js';
 import { type AudioModel, createModel, resolveModelConfig } from '../../src/models/index.js';
 import { Dropout } from '../../src/nn/dropout.js';
@@ -189,7 +190,7 @@ export function standardModelTests(check: ModelCheck): void {
       const [bad, key] = check.badValue;
       assert.throws(
         () => createModel(name, bad),
-        (e: Error) => e.message.includes(`\n  ${key}: `),
+        (e: Error) => e instanceof SchemaError && e.problems.some((p) => p.startsWith(`${key}: `)),
         `${JSON.stringify(bad)} is rejected naming ${key}`,
       );
       const wrong = [...check.input];
