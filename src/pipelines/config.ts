@@ -44,6 +44,9 @@ export const pipelineSchema = z.strictObject({
   folds: z.number().int().min(2).default(3),
   /** Default: the train config's seed. */
   seed: z.number().int().min(0).optional(),
+  /** Train each stage for at least this many optimiser steps (more epochs on small sets), so a stage on 40
+   * curated clips is not compared after a tenth of the updates a stage on 200 noisy ones gets; null: epochs. */
+  minSteps: z.number().int().min(1).nullable().default(null),
   /** Dotted train-config keys per stage name (`all`: every stage), e.g. { stage1: { train.epochs: 10 } }. */
   overrides: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
   warmup: z

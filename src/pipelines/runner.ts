@@ -73,6 +73,7 @@ export interface StageSpec {
 export interface FoldDone {
   fold: number;
   train: number;
+  epochs: number;
   seconds: number;
   /** Test metrics of this fold's model (null without a test set). */
   test: Record<string, number> | null;
@@ -157,6 +158,22 @@ export async function loadPipelineData(p: PipelineConfig, base: ResolvedConfig):
     k: p.folds,
     warnings,
   };
+}
+
+/** Epochs of a stage: the config's, or more when that gives fewer than `minSteps` optimiser steps. */
+export function stageEpochs(
+  epochs: number,
+  minSteps: number | null,
+  items: number,
+  loader: { batchSize: number; dropLast: boolean },
+): number {
+  if (!minSteps) return epochs;
+  const bs = loader.batchSize;
+  const perEpoch = Math.max(
+    1,
+    loader.dropLast && items > bs ? Math.floor(items / bs) : Math.ceil(items / bs),
+  );
+  return Math.max(epochs, Math.ceil(minSteps / perEpoch));
 }
 
 /** Indices of the items in (or out of) fold f. */
@@ -284,6 +301,7 @@ export class PipelineRunner {
     const seed = mixSeed(cfg.seed, index, f);
     const model = resolveRunModel(cfg, data.classes);
     const t = cfg.train;
+    const epochs = stageEpochs(t.epochs, this.opts.config.minSteps, train.items.length, cfg.loader);
     const loss = createLoss(t.loss, data.multiLabel);
     const metrics = t.metrics ?? ['lwlrap'];
     const loaders = await openFoldLoaders(plans, train, val, seed);
@@ -314,7 +332,7 @@ export class PipelineRunner {
         valDataset: val,
         classes: data.classes,
         multiLabel: data.multiLabel,
-        epochs: t.epochs,
+        epochs,
         optimizer: t.optimizer,
         schedule: t.schedule,
         loss: t.loss,
@@ -374,6 +392,7 @@ export class PipelineRunner {
       const done: FoldDone = {
         fold: f,
         train: train.items.length,
+        epochs,
         seconds: (performance.now() - t0) / 1000,
         test,
       };
