@@ -14,10 +14,11 @@ import * as E from '../../src/engine/index.js';
 import { exportRun } from '../../src/export/export.js';
 import { computeFeatures } from '../../src/features/compute.js';
 import { decodeNpy } from '../../src/features/npy.js';
+import { poolWindows } from '../../src/infer/ensemble.js';
 import { RAVEN_COLUMNS } from '../../src/infer/formats.js';
 import { Tagger } from '../../src/infer/tagger.js';
 import { lwlrapPerClass } from '../../src/metrics/index.js';
-import { loadModel } from '../../src/models/index.js';
+import { createModel, loadModel, saveModel } from '../../src/models/index.js';
 import { readCheckpointConfig } from '../../src/nn/checkpoint.js';
 import { FSDD, FSDD_AUDIO, ROOT, runCli, tempDir, tinyRun } from './helpers.js';
 
@@ -157,6 +158,41 @@ describe('Tagger', () => {
       0,
       'seeded',
     );
+  });
+
+  test('frame-wise scores and attention pooling for a SED model', async () => {
+    const ckpt = join(dir, 'sed');
+    const classes = ['a', 'b', 'c'];
+    const config = { numClasses: 3, melBins: 32, channels: [8, 16], dropout: 0 };
+    E.manualSeed(1);
+    const model = createModel('sed', config);
+    const featureConfig = readCheckpointConfig(join(runA, 'fold0', 'best')).featureConfig;
+    saveModel(ckpt, model, { classes, activation: 'sigmoid', featureConfig, crop: null, aggregate: 'mean' });
+    model.dispose();
+    const t = await Tagger.load(ckpt);
+    try {
+      assert.equal(t.defaultPooling(), 'attention');
+      const r = await t.tag({ samples: longSamples, sampleRate: 8000 }, { frames: true, embeddings: true });
+      assert.equal(r.frames!.length, r.windows.length);
+      // 1 s windows of 8000 samples at hop 128: 63 frames, frame-wise output at the input's frame rate.
+      assert.equal(r.frames![0]!.scores.length, 63 * 3);
+      assert.equal(r.frames![1]!.start, 0.5);
+      assert.ok(Math.abs(r.frames![0]!.hopSeconds - 1 / 63) < 1e-9);
+      assert.ok(
+        r.frames!.every((f) => f.scores.every((v) => v > 0 && v < 1)),
+        'sigmoid scores',
+      );
+      assert.equal(r.embeddings!.dim, 16);
+      const c = 3;
+      const n = r.windows.length;
+      const flat = new Float32Array(n * c);
+      r.windows.forEach((w, i) => {
+        flat.set(w.scores, i * c);
+      });
+      near(r.clip, poolWindows(flat, n, c, 'attention'), 1e-7, 'attention pooling');
+    } finally {
+      await t.dispose();
+    }
   });
 
   test('ensembles: mean, geometric, weights by hand and from out-of-fold lwlrap, rank', async () => {
