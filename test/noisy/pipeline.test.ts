@@ -2,7 +2,15 @@
 // checkpoints, per-clip noisy scores and selection lists, and a crash in stage 3 resumes at that stage and
 // fold with the same result as an uninterrupted run; other recipes run from the same config.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -142,5 +150,22 @@ describe('warm-up pipeline', () => {
     const r = await runPipeline('distill', { config: d, out: join(dir, 'distill') });
     assert.deepEqual(r.ensemble, ['student']);
     assert.ok(r.test!.lwlrap!.mean > 0);
+    // Pseudo-labels: the warm-up ensemble labels an unlabelled folder (4 digits of another speaker).
+    const folder = join(dir, 'unlabelled');
+    mkdirSync(folder);
+    for (const f of ['0_lucas_20.wav', '1_lucas_20.wav', '2_lucas_20.wav', '2_lucas_21.wav'])
+      copyFileSync(join(root, '../shared/data/fsdd/audio', f), join(folder, f));
+    const pc = loadPipelineConfig(join(dir, 'pipeline.yaml'), [
+      ['pseudo', { teacher: join(dir, 'straight'), folder, threshold: 0.3 }],
+    ]);
+    const ps = await runPipeline('pseudo', { config: pc, out: join(dir, 'pseudo') });
+    const list = readFileSync(join(dir, 'pseudo', 'pseudo-labels.csv'), 'utf8')
+      .trim()
+      .split('\n');
+    assert.equal(list[0], 'fname,labels,top,probability,kept');
+    assert.equal(list.length, 5);
+    const kept = list.slice(1).filter((l) => l.endsWith(',1')).length;
+    assert.equal(ps.selections.pseudo!.kept, kept);
+    assert.equal(ps.stages[0]!.folds[0]!.train, 6 + kept);
   });
 });
