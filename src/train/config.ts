@@ -201,6 +201,18 @@ export const trainConfigSchema = z.strictObject({
       .nullable()
       .default(null)
       .describe("Clip the gradients' global 2-norm to this; null: off."),
+    memoryFormat: z
+      .enum(['contiguous', 'channels-last'])
+      .default('contiguous')
+      .describe(
+        'Layout of conv weights and 4-D batches: channels-last runs oneDNN convolutions without reorders (docs/engine.md, Speed).',
+      ),
+    precision: z
+      .enum(['fp32', 'bf16'])
+      .default('fp32')
+      .describe(
+        'bf16: the training forward pass under bfloat16 autocast (loss, weights, optimiser stay float32); fast on CPUs with AVX-512 BF16/AMX.',
+      ),
     ema: z
       .strictObject({
         decay: z.number().min(0).lt(1).default(0.999),

@@ -121,6 +121,8 @@ export function optimisationOptions(
   | 'schedule'
   | 'loss'
   | 'clipGradNorm'
+  | 'memoryFormat'
+  | 'precision'
   | 'ema'
   | 'earlyStopping'
   | 'aggregate'
@@ -132,6 +134,8 @@ export function optimisationOptions(
     schedule: t.schedule,
     loss: t.loss,
     clipGradNorm: t.clipGradNorm,
+    memoryFormat: t.memoryFormat,
+    precision: t.precision,
     ema: t.ema,
     earlyStopping: t.earlyStopping,
     aggregate: t.aggregate,

@@ -94,6 +94,10 @@ export interface TrainOptions {
   schedule: TrainConfig['train']['schedule'];
   loss: TrainConfig['train']['loss'];
   clipGradNorm?: number | null;
+  /** 'channels-last': conv weights and 4-D batches in NHWC layout (docs/engine.md, Speed). */
+  memoryFormat?: 'contiguous' | 'channels-last';
+  /** 'bf16': the training forward under bfloat16 autocast; loss, weights and optimiser stay float32. */
+  precision?: 'fp32' | 'bf16';
   ema?: { decay: number; warmup: boolean } | null;
   metrics: string[];
   /** Metric that picks the best epoch ('val_loss' minimises); 'last': the last epoch is the best. */
@@ -240,8 +244,13 @@ class FoldTrainer {
       mode: this.minimise ? 'min' : 'max',
     });
     if (o.ema && !o.makeCopy) throw new Error(`${this.label}: train.ema needs a second model (makeCopy)`);
+    // Before the optimiser exists, so its state takes the parameters' layout.
+    const cl = o.memoryFormat === 'channels-last';
+    if (cl) E.setMemoryFormat_(this.model.parameters(), 'channels-last');
     this.opt = createOptimizer(this.model.parameters(), o.optimizer);
-    this.ema = o.ema && o.makeCopy ? new ModelEma(this.model, o.makeCopy(), o.ema) : null;
+    const copy = o.ema && o.makeCopy ? o.makeCopy() : null;
+    if (copy && cl) E.setMemoryFormat_(copy.parameters(), 'channels-last');
+    this.ema = o.ema && copy ? new ModelEma(this.model, copy, o.ema) : null;
     this.hasVal = !!(o.val && o.valDataset);
     this.valIds = o.valDataset?.items.map((it) => it.id) ?? [];
     this.dirs = o.dir ? { dir: o.dir, last: join(o.dir, 'last'), best: join(o.dir, 'best') } : null;
@@ -360,10 +369,14 @@ class FoldTrainer {
   private trainStep(batch: Batch, params: E.Tensor[]): number {
     const t = this.tensorOpts;
     return E.tidy(() => {
-      const x = E.fromNDArray(batch.inputs, t);
+      const x0 = E.fromNDArray(batch.inputs, t);
+      const x =
+        this.o.memoryFormat === 'channels-last' && x0.ndim === 4 ? x0.contiguous('channels-last') : x0;
       const y = E.fromNDArray(batch.targets, t);
       const w = batch.weights ? E.tensor(batch.weights, [batch.weights.length], t) : null;
-      const l = this.loss(this.model.call(x).clipwise, y, w);
+      const bf16 = this.o.precision === 'bf16';
+      const out = E.autocast({ enabled: bf16, device: this.device }, () => this.model.call(x).clipwise);
+      const l = this.loss(bf16 ? out.to('float32') : out, y, w);
       const v = l.item();
       if (!Number.isFinite(v)) return v;
       this.opt.zeroGrad();
