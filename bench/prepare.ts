@@ -6,7 +6,7 @@
 // each side is reported. Prints one JSON object.
 //
 //   node --import tsx bench/prepare.ts --clips 100 --threads 2 --preset fat2019 [--data esc10|philharmonia]
-//        [--rounds 3] [--backend js|engine|auto] [--no-peer]
+//        [--rounds 3] [--backend auto|engine|js] [--no-peer]
 //   (equivalently: audiotag bench prepare … --json)
 //
 // clips_per_s counts from the first clip to the last, without starting the worker threads (startup_s, reported
@@ -22,7 +22,7 @@ import { audioAddon } from '../src/audio/index.js';
 import { type PresetName, resolveFeatureConfig } from '../src/features/config.js';
 import { FeatureCache } from '../src/features/node/cache.js';
 import type { FeatureBackend } from '../src/features/node/extract.js';
-import { prepareCache } from '../src/features/node/prepare.js';
+import { preferOneOpenMpThread, prepareCache } from '../src/features/node/prepare.js';
 import { REPO_ROOT } from './root.js';
 
 export const PREPARE_DATASETS = ['esc10', 'philharmonia', 'fsdd'] as const;
@@ -83,6 +83,10 @@ export async function runPrepareBench(opts: PrepareBenchOptions = {}): Promise<P
   const data = opts.data ?? 'esc10';
   const rounds = opts.rounds ?? 1;
   const files = datasetFiles(data, clips);
+  // Before libtorch loads: one OpenMP thread per worker (else the engine is slower than TypeScript).
+  let backend: FeatureBackend = opts.backend ?? 'auto';
+  if (backend === 'auto' && !preferOneOpenMpThread()) backend = 'js';
+  if (backend === 'engine') preferOneOpenMpThread();
   const config = resolveFeatureConfig(preset);
   const load0 = loadavg()[0]!;
   const ours: {
@@ -121,7 +125,7 @@ export async function runPrepareBench(opts: PrepareBenchOptions = {}): Promise<P
       let cpu0 = process.cpuUsage();
       const res = await prepareCache(cache, files, {
         threads,
-        backend: opts.backend ?? 'js',
+        backend,
         // CPU time once the workers are up (as the peer's excludes importing torch).
         onStarted: () => {
           cpu0 = process.cpuUsage();
@@ -190,7 +194,7 @@ async function main(): Promise<void> {
       preset: { type: 'string', default: 'fat2019' },
       data: { type: 'string', default: 'esc10' },
       rounds: { type: 'string', default: '1' },
-      backend: { type: 'string', default: 'js' },
+      backend: { type: 'string', default: 'auto' },
       'no-peer': { type: 'boolean', default: false },
     },
   });

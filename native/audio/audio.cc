@@ -87,13 +87,14 @@ SfPtr openFile(const std::string& path, SF_INFO* info, std::string* error) {
 }
 
 soxr_quality_spec_t qualitySpec(const std::string& quality) {
-  // 'hq': soxr's 24-bit recipe with the pass band widened from 0.913 to 0.95 of the lower Nyquist (stop
-  // band from the lower Nyquist: nothing aliases into the output band). Measured with bench/resample-meter.ts
-  // it is the best of soxr's recipes over 44.1→16, 16→44.1, 48→44.1 and 32→44.1 kHz (worst residual or
-  // aliasing −107 dB; the stock VHQ recipe reaches only −98 dB at 44.1→16 kHz through its pass-band
-  // roll-off). 'fast': soxr's MQ recipe (16-bit, ≈ −80 dB). Figures in docs/audio.md.
+  // 'hq': soxr's HQ recipe (20-bit) with the pass band widened from 0.913 to 0.95 of the lower Nyquist
+  // (stop band from the lower Nyquist: nothing aliases into the output band). Measured with
+  // bench/resample-meter.ts it is the best of the recipes tried over 44.1→16, 16→44.1, 48→44.1 and
+  // 32→44.1 kHz (worst residual or aliasing −110 dB) and the fastest of them: the stock VHQ recipe reaches
+  // only −98 dB at 44.1→16 kHz through its pass-band roll-off, 24-bit/0.95 −107 dB at 1.8× the cost.
+  // 'fast': soxr's MQ recipe (16-bit, ≈ −80 dB). Figures in docs/audio.md.
   if (quality == "fast") return soxr_quality_spec(SOXR_MQ, 0);
-  soxr_quality_spec_t q = soxr_quality_spec(SOXR_24_BITQ, 0);
+  soxr_quality_spec_t q = soxr_quality_spec(SOXR_HQ, 0);
   q.passband_end = 0.95;
   return q;
 }

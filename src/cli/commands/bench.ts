@@ -301,7 +301,11 @@ function addPrepareBench(group: Command): void {
     .option('--preset <name>', 'feature preset', 'fat2019')
     .option('--data <name>', 'esc10 (FLAC), philharmonia (MP3) or fsdd (WAV) from ../shared/data', 'esc10')
     .option('--rounds <n>', 'alternate ours / torchaudio this many times (best of each reported)', '1')
-    .option('--backend <name>', 'our spectrograms: js (default) or engine (libtorch in each worker)', 'js')
+    .option(
+      '--backend <name>',
+      'our spectrograms: auto (libtorch in each worker, one OpenMP thread each, when it loads), engine or js',
+      'auto',
+    )
     .option('--no-peer', 'skip torchaudio')
     .option('--json', 'print one JSON line')
     .action(

@@ -22,13 +22,21 @@ export function addDatasetPrepare(dataset: Command): void {
     .requiredOption('--config <train.yaml>', 'the training config (data and features sections are used)')
     .option('--threads <n>', 'worker threads (default: one per core)')
     .option('--cache-dir <dir>', "cache folder (default: the config's loader.cacheDir, else the user cache)")
-    .option('--backend <name>', 'spectrograms: js (default) or engine (libtorch in each worker)', 'js')
+    .option(
+      '--backend <name>',
+      'spectrograms: auto (libtorch in each worker when it loads, else TypeScript), engine or js',
+      'auto',
+    )
     .option('--json', 'print the summary as JSON')
     .option('-q, --quiet', 'no progress, no summary')
     .action(async (f: PrepareFlags) => {
       const threads = optionalInt('--threads', f.threads, 1);
       parseChoice('--backend', f.backend, ['js', 'engine', 'auto'] as const);
       requireInputFile('--config', f.config);
+      const { preferOneOpenMpThread, prepareCache } = await import('../../features/node/prepare.js');
+      // One OpenMP thread per worker, set before anything loads libtorch; else the TypeScript backend.
+      const backend = f.backend === 'auto' && !preferOneOpenMpThread() ? 'js' : f.backend;
+      if (f.backend === 'engine') preferOneOpenMpThread();
       const { loadTrainConfig, ConfigError } = await import('../../train/config.js');
       const { prepareData } = await import('../../train/data.js');
       let config: ReturnType<typeof loadTrainConfig>;
@@ -50,7 +58,6 @@ export function addDatasetPrepare(dataset: Command): void {
       const paths = data.dataset.items.map((it) => it.path);
       const { defaultCacheDir } = await import('../../data/loader.js');
       const { FeatureCache } = await import('../../features/node/cache.js');
-      const { prepareCache } = await import('../../features/node/prepare.js');
       const { createProgress } = await import('../progress.js');
       const cache = await FeatureCache.open(
         f.cacheDir ?? config.loader.cacheDir ?? defaultCacheDir(),
@@ -59,7 +66,7 @@ export function addDatasetPrepare(dataset: Command): void {
       const progress = createProgress('prepare', paths.length, { unit: 'clips', quiet: f.quiet || f.json });
       const r = await prepareCache(cache, paths, {
         threads,
-        backend: f.backend as 'js' | 'engine' | 'auto',
+        backend: backend as 'js' | 'engine' | 'auto',
         onProgress: (p) => progress.update(p.done),
         onBad: (path, reason) => process.stderr.write(`audiotag: skipping ${path}: ${reason}\n`),
       });

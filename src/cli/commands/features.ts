@@ -175,6 +175,9 @@ async function batchFeatures(input: string, outDir: string, config: FeatureConfi
   if (f.out !== undefined || f.png !== undefined)
     throw new UsageError('--out-dir writes one .npy per clip; it cannot be combined with --out or --png');
   const threads = f.threads === undefined ? undefined : num('--threads', f.threads, { int: true, min: 1 });
+  const { preferOneOpenMpThread } = await import('../../features/node/prepare.js');
+  // libtorch's STFT in each worker when it loads, with one OpenMP thread per worker; else TypeScript.
+  const backend = preferOneOpenMpThread() ? 'auto' : 'js';
   const { extractToDir, listBatchInputs } = await import('../../features/node/batch.js');
   const { createProgress } = await import('../progress.js');
   const inputs = await listBatchInputs(input).catch((e: Error) => {
@@ -183,6 +186,7 @@ async function batchFeatures(input: string, outDir: string, config: FeatureConfi
   const progress = createProgress('features', inputs.length, { unit: 'clips', quiet: f.quiet || f.json });
   const r = await extractToDir(inputs, outDir, config, {
     threads,
+    backend,
     onProgress: (p) => progress.update(p.done),
     onBad: (path, reason) => process.stderr.write(`audiotag: skipping ${path}: ${reason}\n`),
   });

@@ -10,7 +10,7 @@ import { dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { AUDIO_EXTENSIONS, readManifest } from '../../data/index.js';
 import { canonicalConfig, type FeatureConfig } from '../config.js';
 import { decodeNpy } from '../npy.js';
-import { FeatureWorkerPool } from './extract.js';
+import { type FeatureBackend, FeatureWorkerPool, resolveBackend } from './extract.js';
 import type { PrepareProgress } from './prepare.js';
 
 export interface BatchInput {
@@ -71,6 +71,8 @@ export async function listBatchInputs(input: string): Promise<BatchInput[]> {
 
 export interface BatchOptions {
   threads?: number;
+  /** 'js' (default), 'engine' or 'auto', as PrepareOptions.backend. */
+  backend?: FeatureBackend;
   onProgress?: (p: PrepareProgress) => void;
   onBad?: (path: string, reason: string) => void;
 }
@@ -119,6 +121,7 @@ export async function extractToDir(
   const rows: string[] = new Array(total);
   const threads = Math.max(1, Math.min(opts.threads ?? availableParallelism(), total));
   let pool: FeatureWorkerPool | null = null;
+  const backend = await resolveBackend(opts.backend ?? 'js', Number.POSITIVE_INFINITY);
   let next = 0;
   const lane = async () => {
     while (next < total) {
@@ -139,7 +142,7 @@ export async function extractToDir(
           shape = decodeNpy(await readFile(out), out).shape.join('x');
         } else {
           await mkdir(dirname(out), { recursive: true });
-          pool ??= new FeatureWorkerPool(config, threads);
+          pool ??= new FeatureWorkerPool(config, threads, { backend });
           shape = (await pool.runToFile(it.path, out)).join('x');
           p.computed++;
         }

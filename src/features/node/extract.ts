@@ -192,6 +192,11 @@ function loadEngine(): Promise<{ module: EngineModule } | { error: Error }> {
   return engineLoad;
 }
 
+/** Whether this process has imported the engine backend (and so loaded libtorch) through this module. */
+export function engineImported(): boolean {
+  return engineLoad !== null;
+}
+
 /**
  * The backend extractMany/extractSamples use for `clips` clips: 'js' or 'engine' (see
  * ExtractOptions.backend). Throws only for an explicit 'engine' without a working addon.

@@ -14,7 +14,7 @@
 import { access } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import type { FeatureCache } from './cache.js';
-import { type FeatureBackend, FeatureWorkerPool, resolveBackend } from './extract.js';
+import { engineImported, type FeatureBackend, FeatureWorkerPool, resolveBackend } from './extract.js';
 
 export interface PrepareProgress {
   /** Clips finished (computed, found in the cache, or failed) of `total`. */
@@ -32,9 +32,9 @@ export interface PrepareOptions {
   /** Worker threads (default: one per core, at most one per clip to compute). */
   threads?: number;
   /**
-   * Spectrogram backend of the workers: 'js' (default) or 'engine' (libtorch's STFT, one thread per
-   * worker; 'auto' = 'engine' when it loads). Measured on the 2-core machine, the engine in worker threads
-   * spent 45 ms of CPU per fat2019 clip against 25 ms for the TypeScript path (bench/README.md).
+   * Spectrogram backend of the workers: 'js' (default) or 'engine' (libtorch's STFT in each worker;
+   * 'auto' = 'engine' when it loads). The engine pays only with one OpenMP thread per worker: call
+   * preferOneOpenMpThread() first in a process dedicated to preparation (bench/README.md).
    */
   backend?: FeatureBackend;
   /** After every clip. */
@@ -54,6 +54,19 @@ export interface PrepareResult extends PrepareProgress {
   startupS: number;
   backend: 'engine' | 'js';
   threads: number;
+}
+
+/**
+ * For a process dedicated to preparation (the CLI's `dataset prepare`, `features --out-dir`, `bench
+ * prepare`): sets OMP_NUM_THREADS=1 unless it is set, before libtorch loads, so that each worker's engine
+ * runs on one OpenMP thread. libtorch's per-call thread limit does not hold in worker threads: with it
+ * alone the engine spent 42 ms of CPU per fat2019 clip, with OMP_NUM_THREADS=1 17.7 ms (TypeScript: 25–29;
+ * bench/README.md). Returns whether the engine can be used that way (false: libtorch was loaded already,
+ * or the variable says otherwise; then prefer the 'js' backend).
+ */
+export function preferOneOpenMpThread(): boolean {
+  if (process.env.OMP_NUM_THREADS === undefined && !engineImported()) process.env.OMP_NUM_THREADS = '1';
+  return process.env.OMP_NUM_THREADS === '1';
 }
 
 async function exists(path: string): Promise<boolean> {
