@@ -28,6 +28,9 @@ export * from './models/index.js';
 export * as models from './models/index.js';
 export * from './nn/index.js';
 export * as nn from './nn/index.js';
+/** Noisy labels (docs/noisy.md): as namespaces only (their helpers' names are generic). */
+export * as noisy from './noisy/index.js';
+export * as pipelines from './pipelines/index.js';
 export type { LoadOptions } from './train/index.js';
 export * from './train/index.js';
 export * as train from './train/index.js';
