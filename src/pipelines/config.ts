@@ -13,6 +13,20 @@ import { ConfigError, loadTrainConfig, type ResolvedConfig, setDotted } from '..
 export const RECIPES = ['warmup', 'pretrain', 'curated', 'union', 'distill', 'pseudo'] as const;
 export type Recipe = (typeof RECIPES)[number];
 
+/** Stage names `overrides` may name (`all`: every stage; `base`: the config the data is read with). */
+export const STAGE_NAMES = [
+  'all',
+  'base',
+  'stage1',
+  'stage2',
+  'stage3',
+  'stage4',
+  'curated',
+  'union',
+  'student',
+  'pseudo',
+];
+
 const manifestRef = z.union([
   z.string().min(1),
   z.strictObject({
@@ -209,5 +223,8 @@ export function recipeProblems(recipe: Recipe, p: PipelineConfig): string[] {
   if (recipe === 'pseudo' && !p.pseudo)
     out.push('pseudo: the pseudo pipeline needs pseudo.teacher and pseudo.folder');
   if (p.mixNoisy && !p.noisy) out.push('mixNoisy: needs a noisy set');
+  for (const k of Object.keys(p.overrides))
+    if (!STAGE_NAMES.includes(k))
+      out.push(`overrides.${k}: not a stage name (expected one of ${STAGE_NAMES.join(', ')})`);
   return out;
 }

@@ -196,6 +196,21 @@ describe('audiotag pipeline usage errors', () => {
         /warmup\.select3\.minScore/,
       ],
       [['pipeline', 'distill', '--config', cfg, '--out', join(dir, 'p'), '--noisy', esc], /distill\.teacher/],
+      [
+        [
+          'pipeline',
+          'warmup',
+          '--config',
+          cfg,
+          '--out',
+          join(dir, 'p'),
+          '--noisy',
+          esc,
+          '--overrides.stage5.train.epochs',
+          '2',
+        ],
+        /overrides\.stage5: not a stage name/,
+      ],
     ];
     for (const [args, msg] of cases) {
       const r = await run(...args);
