@@ -131,11 +131,11 @@ describe('audiotag augment', () => {
     }
   });
 
-  it('a bad config is an error naming the file and the key (exit 1)', async () => {
+  it('a bad config is an error naming the file and the key (a usage error: exit 2)', async () => {
     const cfg = join(dir, 'bad.yaml');
     writeFileSync(cfg, 'name: Gain\nminGainDb: loud\n');
     const r = await run(digit, '--config', cfg, '--out', join(dir, 'x.wav'));
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 2);
     assert.match(r.err, /bad\.yaml: Gain: minGainDb: expected a number, got "loud"/);
     assert.equal(existsSync(join(dir, 'x.wav')), false);
   });

@@ -5,6 +5,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { loadAudio } from '../../audio/index.js';
+import { fsReason } from '../../core/errors.js';
 import { type Augmentation, AugmentationError, type PrepareContext } from '../base.js';
 import type { AnyAugmentation } from '../compose.js';
 import { type FromSpecOptions, parseAugmentationConfig } from '../registry.js';
@@ -77,7 +78,7 @@ export async function loadAugmentationConfig(
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new AugmentationError(`${path}: cannot read: ${err instanceof Error ? err.message : String(err)}`);
+    throw new AugmentationError(`${path}: cannot read: ${fsReason(err)}`);
   }
   let doc: unknown;
   try {

@@ -4,7 +4,13 @@
 
 import type { Command } from 'commander';
 import { encodeWav, loadAudio, toMono } from '../../audio/index.js';
-import { type AnyAugmentation, applyBatch, applySpectrogram, applyWaveform } from '../../augment/index.js';
+import {
+  type AnyAugmentation,
+  AugmentationError,
+  applyBatch,
+  applySpectrogram,
+  applyWaveform,
+} from '../../augment/index.js';
 import { loadAugmentationConfig, prepareAugmentation } from '../../augment/node/index.js';
 import { writeFileAtomic } from '../../core/atomic-file.js';
 import { type NDArray, stack } from '../../core/ndarray.js';
@@ -174,7 +180,10 @@ export function register(program: Command): void {
       if (flags.png) requireExt('--png', flags.png, '.png');
       if (flags.png) requireOutputFile('--png', flags.png);
       if (flags.out) requireOutputFile('--out', flags.out);
-      const pipe = await loadAugmentationConfig(flags.config);
+      // A pipeline that does not load or validate is a bad config: a usage error (exit 2).
+      const pipe = await loadAugmentationConfig(flags.config).catch((e: unknown) => {
+        throw e instanceof AugmentationError ? new UsageError(e.message) : e;
+      });
       if (pipe.kind === 'empty') throw new UsageError(`--config: ${flags.config} holds no transforms`);
       const summary =
         pipe.kind === 'waveform'
