@@ -2,6 +2,7 @@
 // checkpoints, per-clip noisy scores and selection lists, and a crash in stage 3 resumes at that stage and
 // fold with the same result as an uninterrupted run; other recipes run from the same config.
 import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   copyFileSync,
   existsSync,
@@ -138,6 +139,30 @@ describe('warm-up pipeline', () => {
         readFileSync(join(straight, s, 'noisy-scores.csv'), 'utf8'),
         `${s} noisy scores`,
       );
+  });
+
+  it('a SIGKILLed `audiotag pipeline warmup` resumes to the same result', async () => {
+    const out = join(dir, 'killed');
+    const args = ['pipeline', 'warmup', '--config', join(dir, 'pipeline.yaml'), '--out', out, '--quiet'];
+    const env = { ...process.env, AUDIOTAG_FROM_SOURCE: '1' };
+    const child = spawn(join(root, 'bin/audiotag'), args, { env, stdio: 'ignore' });
+    const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+    // Kill it once stage 2 has a finished fold: somewhere in stage 2 or 3.
+    const marker = join(out, 'stage2', 'fold0', 'done.json');
+    const t0 = Date.now();
+    while (!existsSync(marker) && Date.now() - t0 < 120_000) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGKILL');
+    await exited;
+    assert.ok(!existsSync(join(out, 'results.json')), 'killed before the end');
+    const r = spawnSync(join(root, 'bin/audiotag'), args, { env, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const straight = JSON.parse(readFileSync(join(dir, 'straight', 'results.json'), 'utf8'));
+    const resumed = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    assert.deepEqual(resumed.test, straight.test);
+    assert.equal(
+      readFileSync(join(out, 'stage4', 'noisy-scores.csv'), 'utf8'),
+      readFileSync(join(dir, 'straight', 'stage4', 'noisy-scores.csv'), 'utf8'),
+    );
   });
 
   it('runs the other recipes from the same config: union with soft labels, distill from the warm-up', async () => {
