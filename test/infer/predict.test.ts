@@ -16,6 +16,7 @@ import { computeFeatures } from '../../src/features/compute.js';
 import { decodeNpy } from '../../src/features/npy.js';
 import { poolWindows } from '../../src/infer/ensemble.js';
 import { RAVEN_COLUMNS } from '../../src/infer/formats.js';
+import { predict } from '../../src/infer/job.js';
 import { Tagger } from '../../src/infer/tagger.js';
 import { lwlrapPerClass } from '../../src/metrics/index.js';
 import { createModel, loadModel, saveModel } from '../../src/models/index.js';
@@ -552,8 +553,9 @@ describe('audiotag predict', () => {
       readFileSync(join(fresh, 'submission.csv'), 'utf8'),
     );
     // Another model in the same --out is refused.
-    const other = await runCli(['predict', '--model', runB, many, '--out', out, '--workers', '0']);
-    assert.equal(other.code, 1);
-    assert.match(other.stderr, /holds results of another job.*--force/);
+    await assert.rejects(
+      predict({ models: [runB], inputs: [many], out, formats: ['windows'], tagger: { workers: 0 } }),
+      /holds results of another job.*--force/,
+    );
   });
 });
