@@ -171,9 +171,17 @@ describe('warm-up pipeline', () => {
     ]);
     const u = await runPipeline('union', { config: soft, out: join(dir, 'union') });
     assert.equal(u.stages[0]!.folds[0]!.train, 6 + 9);
-    const d = loadPipelineConfig(join(dir, 'pipeline.yaml'), [['distill.teacher', join(dir, 'straight')]]);
+    // Distillation across architectures: a cnn-model-1 student of the small-cnn warm-up ensemble.
+    const d = loadPipelineConfig(join(dir, 'pipeline.yaml'), [
+      ['distill.teacher', join(dir, 'straight')],
+      ['distill.model', { name: 'cnn-model-1', config: { channels: [8, 16], hidden: 16 } }],
+    ]);
     const r = await runPipeline('distill', { config: d, out: join(dir, 'distill') });
     assert.deepEqual(r.ensemble, ['student']);
+    const ckpt = JSON.parse(
+      readFileSync(join(dir, 'distill', 'student', 'fold0', 'best', 'config.json'), 'utf8'),
+    );
+    assert.equal(ckpt.model, 'cnn-model-1');
     assert.ok(r.test!.lwlrap!.mean > 0);
     // Pseudo-labels: the warm-up ensemble labels an unlabelled folder (4 digits of another speaker).
     const folder = join(dir, 'unlabelled');
