@@ -14,6 +14,7 @@ import {
   type SkippedItem,
 } from '../../src/data/loader.js';
 import { type FeatureConfig, resolveFeatureConfig } from '../../src/features/config.js';
+import { FEATURE_FORMATS, FORMATS } from '../../src/features/formats.js';
 import { FeatureCache } from '../../src/features/node/cache.js';
 import { encodeNpy } from '../../src/features/npy.js';
 import { ESC10, FSDD, tempDir } from './helpers.js';
@@ -250,6 +251,29 @@ describe('loader: batches', () => {
     for (let r = 0; r < 2; r++) {
       const audio = await loadAudio(ds.items[r]!.path);
       assert.deepEqual(row(b, r), audio.channels[0]!.subarray(0, 1000));
+    }
+  });
+
+  it('every format of the registry gives rows of its channel count', async () => {
+    const ds = await fsdd(1, [5, 6]);
+    for (const format of FEATURE_FORMATS) {
+      const features = resolveFeatureConfig({
+        sampleRate: 8000,
+        nFft: 256,
+        hopLength: 128,
+        nMels: 32,
+        nMfcc: 13,
+        format,
+      });
+      const frames = format === 'waveform' ? 2000 : 16;
+      const { loader, out } = await collect(
+        { features, batchSize: 2, training: false, crop: { frames, evalMode: 'start' }, workers: 0 },
+        ds,
+      );
+      const shape = out[0]![0]!.inputs.shape;
+      assert.equal(shape[1], FORMATS[format].channels, `${format}: rows ${JSON.stringify(shape)}`);
+      assert.equal(shape.length, format === 'waveform' ? 3 : 4, `${format}: rows ${JSON.stringify(shape)}`);
+      assert.deepEqual(loader.inputShape, shape.slice(1));
     }
   });
 });
