@@ -132,16 +132,20 @@ export function configFromFlags(f: Flags): FeatureConfig {
     return resolveFeatureConfig(o as FeatureConfigInput);
   } catch (e) {
     if (!(e instanceof FeatureConfigError)) throw e;
-    const flag = FLAG_OF[e.key as keyof FeatureConfig];
-    // Name the flag when the bad value came from one; otherwise the key (from --preset/--config).
-    if (flag && set.has(e.key))
-      throw new UsageError(`${flag}: ${e.message.replace(/^feature config: key "[^"]+": /, '')}`);
     const origin = [f.preset && `--preset ${f.preset}`, f.config && `--config ${f.config}`]
       .filter(Boolean)
       .join(' / ');
-    throw new UsageError(
-      `${e.message}${origin ? ` (value from ${origin})` : ''}${flag ? `; set ${flag} to override it` : ''}`,
-    );
+    // Name the flag when the bad value came from one; otherwise the key (from --preset/--config).
+    const lines = e.problems.map(({ key, message }) => {
+      const flag = FLAG_OF[key as keyof FeatureConfig];
+      if (flag && set.has(key)) return `${flag}: ${message}`;
+      const where = e.problems.length === 1 ? `feature config: ${key ? `key "${key}": ` : ''}` : `${key}: `;
+      return (
+        `${where}${message}` +
+        `${origin ? ` (value from ${origin})` : ''}${flag ? `; set ${flag} to override it` : ''}`
+      );
+    });
+    throw new UsageError(lines.length === 1 ? lines[0]! : `bad feature config:\n  ${lines.join('\n  ')}`);
   }
 }
 
