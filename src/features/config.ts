@@ -175,9 +175,12 @@ export type FeatureConfigInput = PresetName | (Overrides & { preset?: PresetName
 export class FeatureConfigError extends Error {
   override name = 'FeatureConfigError';
   readonly key: string;
-  constructor(key: string, message: string) {
+  /** Every problem found (the first is `key`); one entry when a check stopped at the first. */
+  readonly problems: readonly { key: string; message: string }[];
+  constructor(key: string, message: string, problems?: readonly { key: string; message: string }[]) {
     super(key ? `feature config: key "${key}": ${message}` : `feature config: ${message}`);
     this.key = key;
+    this.problems = problems ?? [{ key, message }];
   }
 }
 
@@ -189,12 +192,13 @@ const inputSchema = featureConfigSchema.partial().extend({
 // Every problem, worded by the project's one formatter (src/core/errors.ts); the error's key is the first's.
 function firstIssue(error: z.ZodError, input: unknown): FeatureConfigError {
   const lines = formatSchemaIssues(error.issues, input, { schema: featureConfigSchema });
-  const [first, ...more] = lines.map((l) => {
+  const problems = lines.map((l) => {
     const at = l.indexOf(': ');
-    return { key: l.slice(0, at), text: l.slice(at + 2) };
+    return { key: l.slice(0, at), message: l.slice(at + 2) };
   });
-  const rest = more.map((m) => `; key "${m.key}": ${m.text}`).join('');
-  return new FeatureConfigError(first!.key, `${first!.text}${rest}`);
+  const [first, ...more] = problems;
+  const rest = more.map((m) => `; key "${m.key}": ${m.message}`).join('');
+  return new FeatureConfigError(first!.key, `${first!.message}${rest}`, problems);
 }
 
 const resolved = new WeakSet<object>();
