@@ -39,7 +39,6 @@ export function registerModel<S extends z.ZodType>(def: ModelDefinition<S>): voi
 
 for (const def of BUILTIN) registerModel(def);
 
-
 export function getModelDefinition(name: string): ModelDefinition {
   const def = registry.get(name);
   if (!def)

@@ -95,10 +95,7 @@ describe('specs and the registry', () => {
   it('errors name the transform, where it sits, the key and what was expected', () => {
     const cases: [unknown, RegExp][] = [
       [{ name: 'GaussianSNR', minSnrDb: 'loud' }, /^GaussianSNR: minSnrDb: expected a number, got "loud"/],
-      [
-        { name: 'Gain', gainDb: 3 },
-        /^Gain: gainDb: unknown key \(expected one of p, minGainDb, maxGainDb\)/,
-      ],
+      [{ name: 'Gain', gainDb: 3 }, /^Gain: gainDb: unknown key \(expected one of p, minGainDb, maxGainDb\)/],
       [
         { name: 'Gain', minGainDb: 6, maxGainDb: 0 },
         /^Gain: maxGainDb: expected maxGainDb ≥ minGainDb \(6\), got 0/,
