@@ -25,86 +25,99 @@ export interface Sampler {
   draw(seed: number, epoch: number): Int32Array;
 }
 
-export function makeSampler(name: SamplerName, input: SamplingInput): Sampler {
-  const { usable } = input;
-  const n = usable.length;
-  if (name === 'shuffle') {
-    return {
-      name,
-      draw(seed, epoch) {
-        const rng = new Random(mixSeed(seed, epoch, STREAM.order));
-        const out = usable.slice();
-        for (let i = n - 1; i > 0; i--) {
-          const j = rng.int(0, i + 1);
-          const t = out[i]!;
-          out[i] = out[j]!;
-          out[j] = t;
-        }
-        return out;
-      },
-    };
-  }
-  if (name === 'balanced') {
-    // A multi-label clip sits in the pool of each of its labels; unlabelled clips are never drawn.
-    const pools = new Map<number, number[]>();
-    for (const i of usable)
-      for (const c of input.labels[i] ?? []) {
-        const pool = pools.get(c);
-        if (pool) pool.push(i);
-        else pools.set(c, [i]);
+/** A uniform permutation of the usable clips each epoch. */
+function shuffleSampler({ usable }: SamplingInput): Sampler {
+  return {
+    name: 'shuffle',
+    draw(seed, epoch) {
+      const rng = new Random(mixSeed(seed, epoch, STREAM.order));
+      const out = usable.slice();
+      for (let i = out.length - 1; i > 0; i--) {
+        const j = rng.int(0, i + 1);
+        const t = out[i]!;
+        out[i] = out[j]!;
+        out[j] = t;
       }
-    if (pools.size === 0)
-      throw new Error("loader: sampler 'balanced' needs labelled items; none has a label");
-    const classes = [...pools.keys()].sort((a, b) => a - b).map((c) => Int32Array.from(pools.get(c)!));
-    return {
-      name,
-      draw(seed, epoch) {
-        const rng = new Random(mixSeed(seed, epoch, STREAM.order));
-        const out = new Int32Array(n);
-        for (let k = 0; k < n; k++) {
-          const pool = classes[rng.int(0, classes.length)]!;
-          out[k] = pool[rng.int(0, pool.length)]!;
-        }
-        return out;
-      },
-    };
-  }
-  if (name === 'weighted') {
-    const cum = new Float64Array(n);
-    let total = 0;
-    for (let k = 0; k < n; k++) {
-      const i = usable[k]!;
-      const w = input.weights[i]!;
-      if (!(w >= 0) || !Number.isFinite(w))
-        throw new Error(
-          `loader: item ${input.ids[i]} has weight ${w}; sampler 'weighted' needs finite weights ≥ 0`,
-        );
-      total += w;
-      cum[k] = total;
+      return out;
+    },
+  };
+}
+
+/** Each draw picks a class uniformly, then a clip of it. A multi-label clip sits in the pool of each of
+ * its labels; unlabelled clips are never drawn. */
+function balancedSampler({ usable, labels }: SamplingInput): Sampler {
+  const pools = new Map<number, number[]>();
+  for (const i of usable)
+    for (const c of labels[i] ?? []) {
+      const pool = pools.get(c);
+      if (pool) pool.push(i);
+      else pools.set(c, [i]);
     }
-    if (!(total > 0)) throw new Error("loader: sampler 'weighted' needs a positive total item weight");
-    return {
-      name,
-      draw(seed, epoch) {
-        const rng = new Random(mixSeed(seed, epoch, STREAM.order));
-        const out = new Int32Array(n);
-        for (let k = 0; k < n; k++) {
-          // First index whose cumulative weight exceeds r (binary search: O(n log n) per epoch).
-          const r = rng.random() * total;
-          let lo = 0;
-          let hi = n - 1;
-          while (lo < hi) {
-            const mid = (lo + hi) >> 1;
-            if (cum[mid]! > r) hi = mid;
-            else lo = mid + 1;
-          }
-          out[k] = usable[lo]!;
-        }
-        return out;
-      },
-    };
+  if (pools.size === 0) throw new Error("loader: sampler 'balanced' needs labelled items; none has a label");
+  const classes = [...pools.keys()].sort((a, b) => a - b).map((c) => Int32Array.from(pools.get(c)!));
+  return {
+    name: 'balanced',
+    draw(seed, epoch) {
+      const rng = new Random(mixSeed(seed, epoch, STREAM.order));
+      const out = new Int32Array(usable.length);
+      for (let k = 0; k < out.length; k++) {
+        const pool = classes[rng.int(0, classes.length)]!;
+        out[k] = pool[rng.int(0, pool.length)]!;
+      }
+      return out;
+    },
+  };
+}
+
+/** Draws with replacement, each clip with probability proportional to its weight. */
+function weightedSampler({ usable, weights, ids }: SamplingInput): Sampler {
+  const n = usable.length;
+  const cum = new Float64Array(n);
+  let total = 0;
+  for (let k = 0; k < n; k++) {
+    const i = usable[k]!;
+    const w = weights[i]!;
+    if (!(w >= 0) || !Number.isFinite(w))
+      throw new Error(`loader: item ${ids[i]} has weight ${w}; sampler 'weighted' needs finite weights ≥ 0`);
+    total += w;
+    cum[k] = total;
   }
-  throw new Error(`loader: sampler must be 'shuffle', 'balanced' or 'weighted', got ${JSON.stringify(name)}`);
+  if (!(total > 0)) throw new Error("loader: sampler 'weighted' needs a positive total item weight");
+  return {
+    name: 'weighted',
+    draw(seed, epoch) {
+      const rng = new Random(mixSeed(seed, epoch, STREAM.order));
+      const out = new Int32Array(n);
+      for (let k = 0; k < n; k++) {
+        // First index whose cumulative weight exceeds r (binary search: O(n log n) per epoch).
+        const r = rng.random() * total;
+        let lo = 0;
+        let hi = n - 1;
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          if (cum[mid]! > r) hi = mid;
+          else lo = mid + 1;
+        }
+        out[k] = usable[lo]!;
+      }
+      return out;
+    },
+  };
+}
+
+const SAMPLERS: Record<SamplerName, (input: SamplingInput) => Sampler> = {
+  shuffle: shuffleSampler,
+  balanced: balancedSampler,
+  weighted: weightedSampler,
+};
+
+export function makeSampler(name: SamplerName, input: SamplingInput): Sampler {
+  const make = Object.hasOwn(SAMPLERS, name) ? SAMPLERS[name] : undefined;
+  if (!make)
+    throw new Error(
+      `loader: sampler must be 'shuffle', 'balanced' or 'weighted', got ${JSON.stringify(name)}`,
+    );
+  return make(input);
 }
 
 /**
