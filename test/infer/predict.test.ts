@@ -292,6 +292,44 @@ describe('Tagger', () => {
   });
 });
 
+describe('thresholds tuned on out-of-fold scores', () => {
+  test("per class, the best-F1 threshold of the run's oof.csv against the manifest's labels", async () => {
+    const t = await Tagger.load(runA);
+    try {
+      const tuned = await t.tunedThresholds();
+      const truth = new Map(csv(join(FSDD, 'meta.csv')).rows.map((r) => [r.fields[0]!, r.fields[1]!]));
+      const oof = csv(join(runA, 'oof.csv'));
+      assert.equal(tuned.clips, oof.rows.length);
+      t.classes.forEach((k, j) => {
+        const col = oof.header.indexOf(k);
+        const f1 = (th: number) => {
+          let tp = 0;
+          let fp = 0;
+          let fn = 0;
+          for (const r of oof.rows) {
+            const p = Number(r.fields[col]) >= th;
+            const y = truth.get(r.fields[0]!) === k;
+            if (p && y) tp++;
+            else if (p) fp++;
+            else if (y) fn++;
+          }
+          return (2 * tp) / (2 * tp + fp + fn);
+        };
+        const grid = Array.from({ length: 99 }, (_, i) => (i + 1) / 100);
+        const best = Math.max(...grid.map(f1));
+        assert.equal(
+          tuned.thresholds[j],
+          grid.find((th) => f1(th) === best),
+          `class ${k}`,
+        );
+        assert.ok(Math.abs(tuned.f1[j]! - best) < 1e-12);
+      });
+    } finally {
+      await t.dispose();
+    }
+  });
+});
+
 describe('audiotag predict', () => {
   test('every output format on a folder; the bad file is reported and skipped', async () => {
     const out = join(dir, 'out');
