@@ -23,7 +23,7 @@ import {
 } from '../../features/index.js';
 import { renderSpectrogramPng } from '../../report/spectrogram-png.js';
 import { UsageError } from '../errors.js';
-import { parseSeed, requireExt, requireInputFile, requireOutputFile } from '../flags.js';
+import { optionalChoice, parseSeed, requireExt, requireInputFile, requireOutputFile } from '../flags.js';
 
 interface AugmentFlags {
   config?: string;
@@ -175,8 +175,7 @@ export function register(program: Command): void {
         throw new UsageError('--config is required: the augmentation pipeline (YAML or JSON)');
       const seed = parseSeed('--seed', flags.seed);
       requireInputFile('--config', flags.config);
-      if (flags.preset !== undefined && !(PRESET_NAMES as string[]).includes(flags.preset))
-        throw new UsageError(`--preset must be one of ${PRESET_NAMES.join(', ')}, got "${flags.preset}"`);
+      optionalChoice('--preset', flags.preset, PRESET_NAMES);
       if (flags.png) requireExt('--png', flags.png, '.png');
       if (flags.png) requireOutputFile('--png', flags.png);
       if (flags.out) requireOutputFile('--out', flags.out);

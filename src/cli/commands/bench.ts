@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import type { BenchMode, ModelBenchOptions, ModelBenchResult } from '../../models/bench.js';
 import { UsageError } from '../errors.js';
-import { optionalInt as int, optionalChoice, parseNumber } from '../flags.js';
+import { optionalInt as int, optionalChoice, parseChoice, parseNumber } from '../flags.js';
 
 interface ModelBenchFlags {
   model: string;
@@ -159,13 +159,11 @@ function addFeaturesBench(group: Command): void {
         json?: boolean;
       }) => {
         const { PRESET_NAMES } = await import('../../features/config.js');
-        if (!(PRESET_NAMES as string[]).includes(f.preset))
-          throw new UsageError(`--preset must be one of ${PRESET_NAMES.join(', ')}, got "${f.preset}"`);
+        parseChoice('--preset', f.preset, PRESET_NAMES);
         const seconds = parseNumber('--seconds', f.seconds, { above: 0 });
         // bench/ is not part of the published package: load it lazily so the CLI works without it.
         const { BENCH_BACKENDS, runFeaturesBench } = await import('../../../bench/features.js');
-        if (!(BENCH_BACKENDS as string[]).includes(f.backend))
-          throw new UsageError(`--backend must be one of ${BENCH_BACKENDS.join(', ')}, got "${f.backend}"`);
+        parseChoice('--backend', f.backend, BENCH_BACKENDS);
         const r = await runFeaturesBench({
           preset: f.preset as never,
           clips: int('--clips', f.clips, 1),
@@ -320,13 +318,10 @@ function addPrepareBench(group: Command): void {
         json?: boolean;
       }) => {
         const { PRESET_NAMES } = await import('../../features/config.js');
-        if (!(PRESET_NAMES as string[]).includes(f.preset))
-          throw new UsageError(`--preset must be one of ${PRESET_NAMES.join(', ')}, got "${f.preset}"`);
+        parseChoice('--preset', f.preset, PRESET_NAMES);
         const { PREPARE_DATASETS, runPrepareBench } = await import('../../../bench/prepare.js');
-        if (!(PREPARE_DATASETS as readonly string[]).includes(f.data))
-          throw new UsageError(`--data must be one of ${PREPARE_DATASETS.join(', ')}, got "${f.data}"`);
-        if (!['js', 'engine', 'auto'].includes(f.backend))
-          throw new UsageError(`--backend must be one of js, engine, auto, got "${f.backend}"`);
+        parseChoice('--data', f.data, PREPARE_DATASETS);
+        parseChoice('--backend', f.backend, ['js', 'engine', 'auto'] as const);
         const r = await runPrepareBench({
           clips: int('--clips', f.clips, 1),
           threads: int('--threads', f.threads, 1),

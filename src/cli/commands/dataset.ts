@@ -12,9 +12,8 @@ import {
   readManifest,
 } from '../../data/index.js';
 import { UsageError } from '../errors.js';
-import { optionalNumber, parseNumber, requireInputDir } from '../flags.js';
+import { optionalChoice, optionalNumber, parseNumber, requireInputDir } from '../flags.js';
 import { createProgress } from '../progress.js';
-import { addDatasetNoisy } from './dataset-noisy.js';
 import { addDatasetNoisy } from './dataset-noisy.js';
 import { addDatasetPrepare } from './dataset-prepare.js';
 
@@ -43,7 +42,6 @@ export function register(program: Command): void {
   const dataset = program.command('dataset').description('inspect and check datasets');
   addDatasetPrepare(dataset);
   addDatasetNoisy(dataset);
-  addDatasetNoisy(dataset);
   dataset
     .command('validate <manifest>')
     .description(
@@ -67,8 +65,7 @@ export function register(program: Command): void {
     .option('--jobs <n>', 'files decoded at once', '2')
     .option('--json', 'print {summary, problems} as JSON instead of lines')
     .action(async (manifest: string, flags: ValidateFlags) => {
-      if (flags.format !== undefined && !MANIFEST_FORMATS.includes(flags.format as ManifestFormat))
-        throw new UsageError(`--format must be one of ${MANIFEST_FORMATS.join(', ')}, got "${flags.format}"`);
+      optionalChoice('--format', flags.format, MANIFEST_FORMATS);
       const csvFlags = flags.pathCol ?? flags.labelCol ?? flags.labelSep ?? flags.groupCol ?? flags.foldCol;
       const format = (flags.format ?? (csvFlags !== undefined ? 'csv' : undefined)) as
         | ManifestFormat

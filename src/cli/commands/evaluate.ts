@@ -2,8 +2,14 @@
 // averaged) and prints a table of metrics; writes metrics.json and predictions.csv.
 import type { Command } from 'commander';
 import { MANIFEST_FORMATS, type ManifestFormat } from '../../data/index.js';
-import { UsageError } from '../errors.js';
-import { parseFoldList, parseList, requireInputDir, requireInputFile, requireOutputDir } from '../flags.js';
+import {
+  optionalChoice,
+  parseFoldList,
+  parseList,
+  requireInputDir,
+  requireInputFile,
+  requireOutputDir,
+} from '../flags.js';
 
 interface EvaluateFlags {
   run: string;
@@ -32,8 +38,7 @@ export function register(program: Command): void {
     .option('--metric <names>', "comma-separated metrics (default: the run's train.metrics)")
     .option('--json', 'print metrics.json instead of the table')
     .action(async (flags: EvaluateFlags) => {
-      if (flags.format !== undefined && !(MANIFEST_FORMATS as readonly string[]).includes(flags.format))
-        throw new UsageError(`--format must be one of ${MANIFEST_FORMATS.join(', ')}, got "${flags.format}"`);
+      optionalChoice('--format', flags.format, MANIFEST_FORMATS);
       const metrics = parseList('--metric', flags.metric);
       requireInputDir('--run', flags.run);
       requireInputFile('--manifest', flags.manifest);
