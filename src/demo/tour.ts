@@ -181,19 +181,47 @@ const evaluateStep: TourStep = {
       onMessage: ctx.log,
     });
     const m = r.metrics ?? {};
-    const mixtures = ctx.data?.info.size.testMixtures ?? 0;
+    const split = await lwlrapBySplit(join(r.out, 'predictions.csv'), dataPath(ctx, 'test.csv'));
     return {
       result:
-        `${r.clips} clips (${r.clips - mixtures} single, ${mixtures} two-source mixtures), ensemble of ${r.folds.length} folds: ` +
-        `lwlrap ${fmt(m.lwlrap)}, mAP ${fmt(m.ap_macro)}`,
+        `${r.clips} clips, ensemble of ${r.folds.length} folds: lwlrap ${fmt(m.lwlrap)} (single ${fmt(split.single)}, ` +
+        `two-class mixtures ${fmt(split.mixtures)}), mAP ${fmt(m.ap_macro)}`,
       outputs: {
         'test predictions': join(r.out, 'predictions.csv'),
         'test metrics': join(r.out, 'metrics.json'),
       },
-      scores: Object.fromEntries(Object.entries(m).map(([k, v]) => [`test_${k}`, v])),
+      scores: {
+        ...Object.fromEntries(Object.entries(m).map(([k, v]) => [`test_${k}`, v])),
+        test_lwlrap_single: split.single,
+        test_lwlrap_mixtures: split.mixtures,
+      },
     };
   },
 };
+
+/** lwlrap of a predictions.csv over the single-label rows and over the mixtures of a fname,labels manifest. */
+export async function lwlrapBySplit(
+  predictions: string,
+  manifest: string,
+): Promise<{ single: number; mixtures: number }> {
+  const { readCsv } = await import('../data/csv.js');
+  const { lwlrap } = await import('../metrics/index.js');
+  const pred = await readCsv(predictions);
+  const classes = pred.header.slice(1);
+  const truth = new Map((await readCsv(manifest)).rows.map((r) => [r.fields[0]!, r.fields[1]!.split(',')]));
+  type Group = { s: number[][]; t: number[][] };
+  const single: Group = { s: [], t: [] };
+  const mixtures: Group = { s: [], t: [] };
+  for (const row of pred.rows) {
+    const labels = truth.get(row.fields[0]!);
+    if (!labels) throw new Error(`${predictions}: ${row.fields[0]} is not in ${manifest}`);
+    const g = labels.length > 1 ? mixtures : single;
+    g.s.push(row.fields.slice(1).map(Number));
+    g.t.push(classes.map((c) => (labels.includes(c) ? 1 : 0)));
+  }
+  const score = (g: Group) => (g.s.length > 0 ? lwlrap(g.s, g.t) : Number.NaN);
+  return { single: score(single), mixtures: score(mixtures) };
+}
 
 /** The tour, in order. Steps without `run` are placeholders for work that has not landed. */
 export const TOUR: TourStep[] = [

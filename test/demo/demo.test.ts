@@ -13,7 +13,7 @@ import { parseCsv } from '../../src/data/csv.js';
 import { checkDemoData, ensureDemoData, generateDemoData } from '../../src/demo/generate.js';
 import { encodeMidi, varLen } from '../../src/demo/midi.js';
 import { CLASSES, INSTRUMENTS, makePlan, SIZES, WORDS } from '../../src/demo/plan.js';
-import { runTour, type TourContext, type TourStep } from '../../src/demo/tour.js';
+import { lwlrapBySplit, runTour, type TourContext, type TourStep } from '../../src/demo/tour.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'audiotag');
@@ -244,6 +244,20 @@ describe('tour', () => {
     );
     const saved = JSON.parse(readFileSync(join(tmp, 'tour', 'summary.json'), 'utf8'));
     assert.equal(saved.steps[0].scores.x, 1);
+  });
+
+  test('test lwlrap is split into single-label clips and mixtures', async () => {
+    const pred = join(tmp, 'pred.csv');
+    const man = join(tmp, 'man.csv');
+    writeFileSync(pred, 'fname,a,b,c\nx.wav,0.9,0.05,0.05\ny.wav,0.1,0.2,0.7\nz.wav,0.5,0.1,0.4\n');
+    writeFileSync(man, 'fname,labels\nx.wav,a\ny.wav,b\nz.wav,"a,c"\n');
+    const r = await lwlrapBySplit(pred, man);
+    // singles: x ranks a first (1), y ranks b second (1/2): label-weighted mean 0.75; the mixture z ranks
+    // a and c first and second: 1.
+    assert.equal(r.single, 0.75);
+    assert.equal(r.mixtures, 1);
+    writeFileSync(man, 'fname,labels\nx.wav,a\n');
+    await assert.rejects(lwlrapBySplit(pred, man), /y\.wav is not in/);
   });
 
   test('usage errors name the flag and exit 2', () => {
