@@ -96,56 +96,60 @@ function annealLinear(start: number, end: number, pct: number): number {
   return start + (end - start) * pct;
 }
 
-/** Builds a schedule from its (validated) config. */
-export function createSchedule(input: ScheduleInput | ScheduleConfig, ctx: ScheduleContext): LrSchedule {
-  const config = scheduleSchema.parse(input);
-  const { baseLr, stepsPerEpoch, epochs } = ctx;
-  const total = Math.max(1, stepsPerEpoch * epochs);
-  const pure = (fn: (step: number) => number): LrSchedule => ({
+type Config<N extends ScheduleConfig['name']> = Extract<ScheduleConfig, { name: N }>;
+
+/** A schedule that is a pure function of the step (no state to save). */
+function pure(config: ScheduleConfig, fn: (step: number) => number): LrSchedule {
+  return {
     config,
     lrAt: (step) => fn(Math.max(0, step)),
     endEpoch: () => {},
     state: () => null,
     loadState: () => {},
+  };
+}
+
+/** constant, linear, cosine: linear warm-up, then the rate held or decayed to minLr at the last step. */
+function warmupThenDecay(config: Config<'constant' | 'linear' | 'cosine'>, ctx: ScheduleContext): LrSchedule {
+  const { baseLr, stepsPerEpoch } = ctx;
+  const total = Math.max(1, stepsPerEpoch * ctx.epochs);
+  const warm = Math.min(total, Math.round(config.warmupEpochs * stepsPerEpoch) + config.warmupSteps);
+  const minLr = config.name === 'constant' ? baseLr : config.minLr;
+  return pure(config, (step) => {
+    // Warm-up counts the step being taken, so the first step already moves the weights.
+    if (step < warm) return (baseLr * (step + 1)) / warm;
+    if (config.name === 'constant') return baseLr;
+    const span = total - warm;
+    const pct = span <= 1 ? 1 : Math.min(1, (step - warm) / (span - 1));
+    return config.name === 'linear' ? annealLinear(baseLr, minLr, pct) : annealCos(baseLr, minLr, pct);
   });
+}
 
-  if (config.name === 'constant' || config.name === 'linear' || config.name === 'cosine') {
-    const warm = Math.min(total, Math.round(config.warmupEpochs * stepsPerEpoch) + config.warmupSteps);
-    const minLr = config.name === 'constant' ? baseLr : config.minLr;
-    return pure((step) => {
-      // Warm-up counts the step being taken, so the first step already moves the weights.
-      if (step < warm) return (baseLr * (step + 1)) / warm;
-      if (config.name === 'constant') return baseLr;
-      const span = total - warm;
-      const pct = span <= 1 ? 1 : Math.min(1, (step - warm) / (span - 1));
-      return config.name === 'linear' ? annealLinear(baseLr, minLr, pct) : annealCos(baseLr, minLr, pct);
-    });
-  }
+/** torch.optim.lr_scheduler.OneCycleLR with three_phase=False: the peak is reached at step
+ * pctStart·total − 1 and the last step (total − 1) ends at initial / finalDivFactor. */
+function oneCycle(config: Config<'one-cycle'>, ctx: ScheduleContext): LrSchedule {
+  const total = Math.max(1, ctx.stepsPerEpoch * ctx.epochs);
+  const initial = ctx.baseLr / config.divFactor;
+  const final = initial / config.finalDivFactor;
+  const peakStep = config.pctStart * total - 1;
+  const lastStep = total - 1;
+  const anneal = config.anneal === 'cos' ? annealCos : annealLinear;
+  return pure(config, (step) => {
+    const s = Math.min(step, lastStep);
+    if (s <= peakStep) return anneal(initial, ctx.baseLr, peakStep <= 0 ? 1 : s / peakStep);
+    return anneal(ctx.baseLr, final, (s - peakStep) / (lastStep - peakStep));
+  });
+}
 
-  if (config.name === 'one-cycle') {
-    // torch.optim.lr_scheduler.OneCycleLR with three_phase=False: the peak is reached at step
-    // pctStart·total − 1 and the last step (total − 1) ends at initial / finalDivFactor.
-    const initial = baseLr / config.divFactor;
-    const final = initial / config.finalDivFactor;
-    const peakStep = config.pctStart * total - 1;
-    const lastStep = total - 1;
-    const anneal = config.anneal === 'cos' ? annealCos : annealLinear;
-    return pure((step) => {
-      const s = Math.min(step, lastStep);
-      if (s <= peakStep) return anneal(initial, baseLr, peakStep <= 0 ? 1 : s / peakStep);
-      return anneal(baseLr, final, (s - peakStep) / (lastStep - peakStep));
-    });
-  }
-
-  // Reduce-on-plateau, torch's ReduceLROnPlateau (threshold_mode 'rel').
+/** Reduce-on-plateau, torch's ReduceLROnPlateau (threshold_mode 'rel'), stepped once per epoch. */
+function plateau(c: Config<'plateau'>, ctx: ScheduleContext): LrSchedule {
   const mode = ctx.mode ?? 'max';
-  const c = config;
-  let st: PlateauState = { lr: baseLr, best: null, badEpochs: 0, cooldownLeft: 0 };
+  let st: PlateauState = { lr: ctx.baseLr, best: null, badEpochs: 0, cooldownLeft: 0 };
   // As torch: relative to |best| only through its sign-blind product, so keep metrics positive (accuracy, loss).
   const better = (a: number, best: number) =>
     mode === 'max' ? a > best * (1 + c.threshold) : a < best * (1 - c.threshold);
   return {
-    config,
+    config: c,
     lrAt: () => st.lr,
     endEpoch(metric: number) {
       if (!Number.isFinite(metric)) return;
@@ -168,4 +172,19 @@ export function createSchedule(input: ScheduleInput | ScheduleConfig, ctx: Sched
       if (s) st = { ...s };
     },
   };
+}
+
+/** Builds a schedule from its (validated) config. */
+export function createSchedule(input: ScheduleInput | ScheduleConfig, ctx: ScheduleContext): LrSchedule {
+  const config = scheduleSchema.parse(input);
+  switch (config.name) {
+    case 'constant':
+    case 'linear':
+    case 'cosine':
+      return warmupThenDecay(config, ctx);
+    case 'one-cycle':
+      return oneCycle(config, ctx);
+    case 'plateau':
+      return plateau(config, ctx);
+  }
 }
