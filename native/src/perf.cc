@@ -2,6 +2,9 @@
 #include "common.h"
 
 #include <ATen/autocast_mode.h>
+#include <torch/csrc/autograd/profiler_legacy.h>
+
+#include <memory>
 
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -23,6 +26,10 @@ at::MemoryFormat FormatFromCode(int64_t code) {
 
 bool IsCuda(const Napi::CallbackInfo& info, size_t i) { return S(info, i) == "cuda"; }
 
+// The op profiler in progress (libtorch's legacy autograd profiler, which writes a chrome://tracing file
+// when it ends); one at a time, on the thread that runs the engine.
+std::unique_ptr<torch::autograd::profiler::RecordProfile> g_profile;
+
 const OpEntry kOps[] = {
     // contiguousFormat(t, code): a copy in that layout (the tensor itself when it already is).
     OP("contiguousFormat", { return Wrap(info, T(info, 0).contiguous(FormatFromCode(I(info, 1)))); }),
@@ -43,6 +50,18 @@ const OpEntry kOps[] = {
         ++n;
       }
       return Napi::Number::New(info.Env(), static_cast<double>(n));
+    }),
+    // profileStart(path) / profileStop(): record every libtorch op (forward, autograd backward nodes,
+    // optimiser ops) with its wall time into a chrome trace at path.
+    OP("profileStart", {
+      if (g_profile) throw ArgError("a profile is already being recorded");
+      g_profile = std::make_unique<torch::autograd::profiler::RecordProfile>(S(info, 0));
+      return Nothing(info);
+    }),
+    OP("profileStop", {
+      if (!g_profile) throw ArgError("no profile is being recorded");
+      g_profile.reset();
+      return Nothing(info);
     }),
     // autocastEnter(device, dtype) -> [wasEnabled, previousDtypeCode]: as torch.autocast's __enter__.
     OP("autocastEnter", {

@@ -14,6 +14,8 @@ export {
   type MallocStats,
   mallocStats,
   mallocTrim,
+  type OpProfile,
+  profileOps,
   setCpuCacheLimit,
   setMemoryFormat_,
 } from './perf.js';

@@ -93,6 +93,8 @@ export interface NativeAddon extends Record<UnaryName, (t: H) => H> {
   contiguousFormat(t: H, format: number): H;
   isContiguousFormat(t: H, format: number): boolean;
   setMemoryFormat_(ts: H[], format: number): number;
+  profileStart(path: string): void;
+  profileStop(): void;
   autocastEnter(device: string, dtype: number): [boolean, number];
   autocastExit(device: string, wasEnabled: boolean, prevDtype: number): void;
   isAutocastEnabled(device: string): boolean;

@@ -1,5 +1,8 @@
 // Speed controls: reduced-precision autocast and the process allocator's state. Memory formats are a
 // Tensor method (`t.contiguous('channels-last')`); docs/engine.md, Speed, has the measurements.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { checkDevice, type DType, dtypeCode, type MemoryFormat, memoryFormatCode } from './dtype.js';
 import { fail } from './errors.js';
 import { type CpuCacheStats, N } from './native.js';
@@ -96,4 +99,72 @@ export function setCpuCacheLimit(mib: number): void {
  */
 export function setMemoryFormat_(tensors: Tensor[], format: MemoryFormat): number {
   return N.setMemoryFormat_(HList(tensors, 'setMemoryFormat_'), memoryFormatCode('setMemoryFormat_', format));
+}
+
+/** One op's share of a profiled run (times in ms, summed over its calls). */
+export interface OpProfile {
+  name: string;
+  calls: number;
+  /** Time in the op itself, excluding the ops it called. */
+  selfMs: number;
+  /** Time including the ops it called. */
+  totalMs: number;
+}
+
+interface TraceEvent {
+  name: string;
+  ph: string;
+  ts: number;
+  dur: number;
+  tid: number | string;
+}
+
+/**
+ * Runs fn under libtorch's op profiler and returns every op (forward ops, autograd backward nodes and
+ * their kernels, optimiser ops) by self time, largest first. Wall time, so run it on a quiet machine or
+ * compare shares rather than milliseconds. Synchronous fn only.
+ */
+export function profileOps(fn: () => void): OpProfile[] {
+  if (typeof fn !== 'function') fail('profileOps', `expected a function, got ${typeof fn}`);
+  const dir = mkdtempSync(join(tmpdir(), 'audiotag-profile-'));
+  const path = join(dir, 'trace.json');
+  N.profileStart(path);
+  try {
+    fn();
+  } finally {
+    N.profileStop();
+  }
+  let events: TraceEvent[];
+  try {
+    events = (JSON.parse(readFileSync(path, 'utf8')) as TraceEvent[]).filter((e) => e.ph === 'X');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  // Self time: an event's duration minus its direct children's (nested events on the same thread).
+  const byThread = new Map<string, TraceEvent[]>();
+  for (const e of events) {
+    const k = String(e.tid);
+    if (!byThread.has(k)) byThread.set(k, []);
+    byThread.get(k)!.push(e);
+  }
+  const acc = new Map<string, OpProfile>();
+  for (const list of byThread.values()) {
+    list.sort((a, b) => a.ts - b.ts || b.dur - a.dur);
+    const stack: { e: TraceEvent; child: number }[] = [];
+    const close = (top: { e: TraceEvent; child: number }) => {
+      const o = acc.get(top.e.name) ?? { name: top.e.name, calls: 0, selfMs: 0, totalMs: 0 };
+      o.calls++;
+      o.totalMs += top.e.dur / 1000;
+      o.selfMs += Math.max(0, top.e.dur - top.child) / 1000;
+      acc.set(top.e.name, o);
+    };
+    for (const e of list) {
+      while (stack.length && stack[stack.length - 1]!.e.ts + stack[stack.length - 1]!.e.dur <= e.ts)
+        close(stack.pop()!);
+      if (stack.length) stack[stack.length - 1]!.child += e.dur;
+      stack.push({ e, child: 0 });
+    }
+    while (stack.length) close(stack.pop()!);
+  }
+  return [...acc.values()].sort((a, b) => b.selfMs - a.selfMs);
 }
