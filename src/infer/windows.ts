@@ -2,7 +2,7 @@
 // (WAV: only those bytes; other formats: ffmpeg seeks), each chunk resampled to the model's rate with a
 // margin on both sides so the result equals resampling the whole file, and windows are cut as the samples
 // arrive. Memory stays bounded by one chunk plus one window, however long the recording.
-import { cropOrPad, resample } from '../audio/browser.js';
+import { type Audio, AudioDecodeError, cropOrPad, resample } from '../audio/browser.js';
 import { audioInfo, loadAudio } from '../audio/io.js';
 import type { ModelInfo } from './backend.js';
 
@@ -146,7 +146,21 @@ export async function streamFile(
         const b = Math.min(total, a + chunk);
         const from = Math.max(0, a - margin);
         const to = Math.min(total, b + margin);
-        const audio = await loadAudio(path, { mono: true, offset: from / sr, duration: (to - from) / sr });
+        // The last chunk reads to the end: a compressed file's stated length can be short of the truth.
+        const last = b === total;
+        let audio: Audio;
+        try {
+          audio = await loadAudio(path, {
+            mono: true,
+            offset: from / sr,
+            duration: last ? undefined : (to - from) / sr,
+          });
+        } catch (e) {
+          // ...or beyond it: the stream simply ends there.
+          if (a > 0 && e instanceof AudioDecodeError && /past the end|no samples|decoded no/.test(e.message))
+            return;
+          throw e;
+        }
         const x = audio.channels[0]!;
         if (same) {
           yield x;
@@ -155,7 +169,7 @@ export async function streamFile(
         const y = resample(x, sr, sampleRate);
         // Output sample k is at input time k·sr/sampleRate: the chunk [a, b) is output [a', b') of the piece.
         const lo = Math.round(((a - from) * sampleRate) / sr);
-        const hi = b === total ? y.length : Math.round(((b - from) * sampleRate) / sr);
+        const hi = last ? y.length : Math.round(((b - from) * sampleRate) / sr);
         yield y.slice(lo, Math.min(hi, y.length));
       }
     })(),
