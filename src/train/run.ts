@@ -132,15 +132,14 @@ function prepareOut(out: string, yaml: string, force: boolean): void {
   writeFileAtomic(cfgPath, yaml);
 }
 
-/** Reads the finished folds' results and writes metrics.json and oof.csv. */
-export function aggregateRun(
+/** The finished folds' result.json files, and their oof.csv scores placed at their dataset rows. */
+function readFoldResults(
   out: string,
   data: PreparedData,
-  config: ResolvedConfig,
-  classes: string[],
-): RunMetrics {
+  nClasses: number,
+): { reports: FoldReport[]; scores: Float32Array; covered: Uint8Array } {
   const reports: FoldReport[] = [];
-  const oofScores = new Float32Array(data.dataset.items.length * classes.length);
+  const scores = new Float32Array(data.dataset.items.length * nClasses);
   const covered = new Uint8Array(data.dataset.items.length);
   for (const s of data.splits) {
     const dir = join(out, `fold${s.fold}`);
@@ -148,45 +147,69 @@ export function aggregateRun(
     if (!existsSync(resultPath)) continue;
     reports.push(JSON.parse(readFileSync(resultPath, 'utf8')) as FoldReport);
     const oofPath = join(dir, 'oof.csv');
-    if (existsSync(oofPath)) {
-      const sc = readScoresCsv(oofPath, classes.length);
-      s.val.forEach((item, r) => {
-        oofScores.set(sc.subarray(r * classes.length, (r + 1) * classes.length), item * classes.length);
-        covered[item] = 1;
-      });
-    }
+    if (!existsSync(oofPath)) continue;
+    const sc = readScoresCsv(oofPath, nClasses);
+    s.val.forEach((item, r) => {
+      scores.set(sc.subarray(r * nClasses, (r + 1) * nClasses), item * nClasses);
+      covered[item] = 1;
+    });
   }
+  return { reports, scores, covered };
+}
+
+/** Mean, std and per-fold values of every metric all the folds report. */
+function summariseFolds(reports: readonly FoldReport[]): Record<string, MetricSummary> {
   const names = [...new Set(reports.flatMap((r) => Object.keys(r.metrics)))];
   const metrics: Record<string, MetricSummary> = {};
   for (const n of names) {
     const vals = reports.map((r) => r.metrics[n]).filter((v): v is number => v !== undefined);
     if (vals.length === reports.length) metrics[n] = summarise(vals);
   }
-  const rows = Array.from(covered.keys()).filter((i) => covered[i] === 1);
-  let oof: Record<string, number> | null = null;
-  const complete = reports.length === data.splits.length;
-  if (rows.length > 0) {
-    const ids = rows.map((i) => data.dataset.items[i]!.id);
-    const sc = new Float32Array(rows.length * classes.length);
-    rows.forEach((i, r) => {
-      sc.set(oofScores.subarray(i * classes.length, (i + 1) * classes.length), r * classes.length);
-    });
-    writeFileSync(join(out, 'oof.csv'), scoresCsv(ids, classes, sc));
-    if (complete) {
-      const metricNames = config.train.metrics ?? defaultMetrics(data.dataset.multiLabel);
-      oof = computeMetrics(metricNames, sc, truthOf(data.dataset, rows));
-    }
-  }
+  return metrics;
+}
+
+/** Writes the run's oof.csv (the covered rows, in dataset order); its metrics once every fold is in. */
+function writeOof(
+  out: string,
+  data: PreparedData,
+  config: ResolvedConfig,
+  classes: string[],
+  oof: { scores: Float32Array; covered: Uint8Array },
+  complete: boolean,
+): Record<string, number> | null {
+  const c = classes.length;
+  const rows = Array.from(oof.covered.keys()).filter((i) => oof.covered[i] === 1);
+  if (rows.length === 0) return null;
+  const ids = rows.map((i) => data.dataset.items[i]!.id);
+  const sc = new Float32Array(rows.length * c);
+  rows.forEach((i, r) => {
+    sc.set(oof.scores.subarray(i * c, (i + 1) * c), r * c);
+  });
+  writeFileSync(join(out, 'oof.csv'), scoresCsv(ids, classes, sc));
+  if (!complete) return null;
+  const metricNames = config.train.metrics ?? defaultMetrics(data.dataset.multiLabel);
+  return computeMetrics(metricNames, sc, truthOf(data.dataset, rows));
+}
+
+/** Reads the finished folds' results and writes metrics.json and oof.csv. */
+export function aggregateRun(
+  out: string,
+  data: PreparedData,
+  config: ResolvedConfig,
+  classes: string[],
+): RunMetrics {
+  const folds = readFoldResults(out, data, classes.length);
+  const complete = folds.reports.length === data.splits.length;
   const result: RunMetrics = {
     task: data.dataset.multiLabel ? 'multi-label' : 'single-label',
     strategy: data.strategy,
     classes,
     planned: data.splits.length,
     complete,
-    folds: reports,
-    metrics,
-    oof,
-    seconds: reports.reduce((a, r) => a + r.seconds, 0),
+    folds: folds.reports,
+    metrics: summariseFolds(folds.reports),
+    oof: writeOof(out, data, config, classes, folds, complete),
+    seconds: folds.reports.reduce((a, r) => a + r.seconds, 0),
   };
   writeFileSync(join(out, 'metrics.json'), `${JSON.stringify(result, null, 2)}\n`);
   return result;
