@@ -84,7 +84,7 @@ export function createProgress(label: string, total: number, opts: ProgressOptio
   }
   const every = lineInterval() * 1000;
   let last = t0;
-  let printed = false;
+  let printed = -1;
   let doneNow = 0;
   const line = (done: number) => {
     const secs = (performance.now() - t0) / 1000;
@@ -92,7 +92,7 @@ export function createProgress(label: string, total: number, opts: ProgressOptio
     const pct = total > 0 ? ` (${((100 * done) / total).toFixed(0)} %)` : '';
     const eta = rate > 0 && total > done ? `, ETA ${seconds((total - done) / rate)}` : '';
     stream.write(`${label}: ${done}/${total} ${unit}${pct}, ${rate.toFixed(1)} ${unit}/s${eta}\n`);
-    printed = true;
+    printed = done;
   };
   return {
     update(done, newTotal) {
@@ -105,7 +105,8 @@ export function createProgress(label: string, total: number, opts: ProgressOptio
       }
     },
     stop() {
-      if (printed) line(doneNow);
+      // The last count, when any line was printed and it is not the last one already.
+      if (printed >= 0 && printed !== doneNow) line(doneNow);
     },
   };
 }

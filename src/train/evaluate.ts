@@ -29,6 +29,8 @@ export interface EvaluateOptions {
   out?: string;
   metrics?: string[];
   onMessage?: (s: string) => void;
+  /** Feature precompute progress: `done` of `total` clips. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface EvaluateResult {
@@ -91,11 +93,13 @@ async function scoreFolds(
   set: { dataset: Dataset; labelled: boolean },
   metricNames: string[],
   log: (s: string) => void,
+  onProgress?: (done: number, total: number) => void,
 ): Promise<{ ensemble: Float32Array; counts: Int32Array; perFold: Record<string, Record<string, number>> }> {
   const { dataset, labelled } = set;
   const n = dataset.items.length;
   const c = dataset.classes.length;
-  const { val: loader } = await openFoldLoaders(await planLoaders(config, false), null, dataset, config.seed);
+  const plans = await planLoaders(config, false);
+  const { val: loader } = await openFoldLoaders(plans, null, dataset, config.seed, onProgress);
   const ensemble = new Float32Array(n * c);
   const perFold: Record<string, Record<string, number>> = {};
   let counts: Int32Array = new Int32Array(n);
@@ -141,7 +145,15 @@ export async function evaluateRun(o: EvaluateOptions): Promise<EvaluateResult> {
   const set = await loadEvalSet(o, config, classes);
   const { dataset, labelled } = set;
   const metricNames = o.metrics ?? config.train.metrics ?? defaultMetrics(dataset.multiLabel);
-  const { ensemble, counts, perFold } = await scoreFolds(runDir, folds, config, set, metricNames, log);
+  const { ensemble, counts, perFold } = await scoreFolds(
+    runDir,
+    folds,
+    config,
+    set,
+    metricNames,
+    log,
+    o.onProgress,
+  );
   const served = Array.from(counts.keys()).filter((i) => counts[i]! > 0);
   const metrics = labelled
     ? computeMetrics(metricNames, selectRows(ensemble, classes.length, served), truthOf(dataset, served))

@@ -173,9 +173,9 @@ describe('progress and logging', () => {
       else process.env.AUDIOTAG_PROGRESS_EVERY = before;
     }
     const lines = text.trim().split('\n');
-    assert.equal(lines.length, 5);
+    assert.equal(lines.length, 4, 'one line per update, no repeat of the last at stop()');
     assert.match(lines[1]!, /^checking: 2\/4 clips \(50 %\), [\d.]+ clips\/s(, ETA \d+ s)?$/);
-    assert.match(lines[4]!, /^checking: 4\/4 clips \(100 %\)/);
+    assert.match(lines[3]!, /^checking: 4\/4 clips \(100 %\)/);
   });
 
   test('library code writes nothing to stderr or the console (src/cli owns the output)', () => {

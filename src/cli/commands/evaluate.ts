@@ -10,6 +10,7 @@ import {
   requireInputFile,
   requireOutputDir,
 } from '../flags.js';
+import { createProgress, type Progress } from '../progress.js';
 
 interface EvaluateFlags {
   run: string;
@@ -46,6 +47,7 @@ export function register(program: Command): void {
       if (flags.out !== undefined) requireOutputDir('--out', flags.out);
       // Imported here: it loads the engine (libtorch), which the rest of the CLI does not need.
       const { evaluateRun, evaluateTable } = await import('../../train/evaluate.js');
+      let bar: Progress | undefined;
       const r = await evaluateRun({
         run: flags.run,
         manifest: flags.manifest,
@@ -54,6 +56,11 @@ export function register(program: Command): void {
         folds: parseFoldList('--folds', flags.folds),
         out: flags.out,
         metrics,
+        onProgress: (done, total) => {
+          bar ??= createProgress('features', total, { unit: 'clips', minTotal: 50 });
+          bar.update(done);
+          if (done >= total) bar.stop();
+        },
       });
       if (flags.json) {
         process.stdout.write(
