@@ -182,9 +182,9 @@ function imageNet(g: GraphBuilder, m: MobileNetV2 | EfficientNet, x: V): GraphOu
  * [B, T', C] → [B, frames, C], frame t taking step min(⌊t·(T'/frames)⌋, T'−1) computed in float32 as
  * PyTorch's nearest interpolation does; `frames` is read from the input's shape at run time.
  */
-function upsampleFrames(g: GraphBuilder, y: V, input: V, timeAxis: number): V {
+function upsampleFrames(g: GraphBuilder, y: V, input: V, timeAxis: number, dynamic: boolean): V {
   const frames = input.shape[timeAxis]!;
-  if (y.shape[1] === frames && !timeDynamic(input)) return y;
+  if (y.shape[1] === frames && !dynamic) return y;
   const shapeOf = (v: string, axis: number) =>
     g.op('Gather', [g.op('Shape', [v]), g.ints([axis])], { axis: 0 }); // int64 [1]
   const nOut = shapeOf(input.name, timeAxis);
@@ -198,11 +198,7 @@ function upsampleFrames(g: GraphBuilder, y: V, input: V, timeAxis: number): V {
   return { name: g.op('Gather', [y.name, clamped], { axis: 1 }), shape: [y.shape[0]!, frames, y.shape[2]!] };
 }
 
-/** Whether the traced input's time axis is dynamic in the graph (set by the exporter). */
-let dynamicTime = true;
-const timeDynamic = (_x: V) => dynamicTime;
-
-function crnn(g: GraphBuilder, m: Crnn, x: V): GraphOutputs {
+function crnn(g: GraphBuilder, m: Crnn, x: V, dynamic: boolean): GraphOutputs {
   const c = m.config;
   const fmap = g.within('features', () => emitModule(g, m.features, x));
   const seq = transpose(g, reduce(g, 'ReduceMean', fmap, [2]), [0, 2, 1]); // [B, T', C]
@@ -215,11 +211,11 @@ function crnn(g: GraphBuilder, m: Crnn, x: V): GraphOutputs {
         : binary(g, 'Add', reduce(g, 'ReduceMean', h, [1]), reduce(g, 'ReduceMax', h, [1]));
   const clipwise = g.within('classifier', () => linear(g, m.classifier, pooled));
   const frames = g.within('classifier', () => linear(g, m.classifier, h));
-  const framewise = c.framewiseResolution === 'input' ? upsampleFrames(g, frames, x, 3) : frames;
+  const framewise = c.framewiseResolution === 'input' ? upsampleFrames(g, frames, x, 3, dynamic) : frames;
   return { clipwise, framewise, embedding: reduce(g, 'ReduceMean', h, [1]) };
 }
 
-function sed(g: GraphBuilder, m: Sed, x: V): GraphOutputs {
+function sed(g: GraphBuilder, m: Sed, x: V, dynamic: boolean): GraphOutputs {
   const c = m.config;
   let h = m.bn0 ? g.within('bn0', () => batchNorm(g, m.bn0!, x, 2)) : x;
   m.blocks.children().forEach((b, i) => {
@@ -249,7 +245,7 @@ function sed(g: GraphBuilder, m: Sed, x: V): GraphOutputs {
   const logNotP = lse(g.op('Add', [logAtt, logSig(g.op('Neg', [cla.name]))]));
   const clipwise: V = { name: g.op('Sub', [logP, logNotP]), shape: [x.shape[0]!, c.numClasses] };
   const frames = transpose(g, cla, [0, 2, 1]);
-  const framewise = c.framewiseResolution === 'input' ? upsampleFrames(g, frames, x, 3) : frames;
+  const framewise = c.framewiseResolution === 'input' ? upsampleFrames(g, frames, x, 3, dynamic) : frames;
   return { clipwise, framewise, embedding };
 }
 
@@ -289,7 +285,6 @@ function specTransformer(g: GraphBuilder, m: SpecTransformer, x: V): GraphOutput
  */
 export function emitModel(g: GraphBuilder, model: AudioModel, x: V, timeIsDynamic = true): GraphOutputs {
   if (model.training) throw new ExportError('export needs the model in eval mode (model.eval())');
-  dynamicTime = timeIsDynamic;
   if (model instanceof SmallCnn) return smallCnn(g, model, x);
   if (model instanceof CnnModel1) return cnnModel1(g, model, x);
   if (model instanceof Vgg16Bn) return vgg(g, model, x);
@@ -297,8 +292,8 @@ export function emitModel(g: GraphBuilder, model: AudioModel, x: V, timeIsDynami
   if (model instanceof Conv1dRaw) return conv1dRaw(g, model, x);
   if (model instanceof MfccCnn) return mfccCnn(g, model, x);
   if (model instanceof MobileNetV2 || model instanceof EfficientNet) return imageNet(g, model, x);
-  if (model instanceof Crnn) return crnn(g, model, x);
-  if (model instanceof Sed) return sed(g, model, x);
+  if (model instanceof Crnn) return crnn(g, model, x, timeIsDynamic);
+  if (model instanceof Sed) return sed(g, model, x, timeIsDynamic);
   if (model instanceof SpecTransformer) return specTransformer(g, model, x);
   throw new ExportError(`no ONNX export for ${model.constructor.name}`);
 }

@@ -155,6 +155,17 @@ export class OnnxModel {
       throw new Error(
         `OnnxModel.run: input "${this.meta.inputName}" must be [${want.join(', ')}], got [${dims.join(', ')}]`,
       );
+    if (this.meta.frontend) {
+      // The graph's STFT needs a full frame; reflect padding needs more samples than it pads.
+      const c = this.meta.featureConfig;
+      const samples = dims[dims.length - 1]!;
+      const min = !c.center ? c.nFft : c.padMode === 'reflect' ? Math.floor(c.nFft / 2) + 1 : 1;
+      if (samples < min)
+        throw new Error(
+          `OnnxModel.run: ${samples} samples is too short for the front-end (nFft ${c.nFft}, ` +
+            `${c.center ? `padMode ${c.padMode}` : 'center false'}): need at least ${min}`,
+        );
+    }
     const n = dims.reduce((a, b) => a * b, 1);
     if (input.length !== n)
       throw new Error(`OnnxModel.run: dims [${dims.join(', ')}] need ${n} values, got ${input.length}`);

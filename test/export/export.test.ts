@@ -272,6 +272,21 @@ describe('front-end in the graph', () => {
     assert.ok(d < 1e-4, `scores differ by ${d}`);
   });
 
+  test('a waveform too short for reflect padding is refused by name', async () => {
+    const c = resolveFeatureConfig({ ...FSDD, padMode: 'reflect' });
+    const m = randomModel('small-cnn', { numClasses: 10, channels: [8] });
+    models.push(m);
+    const om = await load(
+      exportModels([m], { classes: CLASSES, activation: 'softmax', featureConfig: c }, { frontend: true })
+        .bytes,
+    );
+    await assert.rejects(
+      om.run(new Float32Array(200), [1, 200]),
+      /200 samples is too short for the front-end \(nFft 512, padMode reflect\): need at least 257/,
+    );
+    assert.equal((await om.run(new Float32Array(300).fill(0.1), [1, 300])).clipwise.length, 10);
+  });
+
   test('configs the graph cannot express are refused, naming the key', () => {
     const m = randomModel('small-cnn', { numClasses: 10, channels: [8] });
     models.push(m);
