@@ -287,7 +287,16 @@ export function register(program: Command): void {
       'BirdCLEF file-level boost: × factor for a class with a window above --boost-conf',
     )
     .option('--boost-conf <x>', 'confidence that triggers the boost (default 0.5)')
-    .option('--raven-table <how>', 'Raven selection tables: per-file (default) or combined');
+    .option('--raven-table <how>', 'Raven selection tables: per-file (default) or combined')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  audiotag predict --model runs/esc10 recordings/ --out tags --format raven,audacity --threshold 0.3
+  audiotag predict --model runs/a --model runs/b sample_submission.csv --audio-dir test/ --out sub --format kaggle --weights oof
+  audiotag predict --model model.onnx clips/ --out tags --format jsonl --tta 4
+More: docs/predict.md`,
+    );
   addJobOptions(cmd).action(async (inputs: string[], flags: PredictFlags) => {
     const formats = (parseList('--format', flags.format) ?? ['windows', 'events']).map(
       (f) => optionalChoice('--format', f, OUTPUT_FORMATS)!,
