@@ -4,7 +4,8 @@
 // audio addon is built), so prepareSignal finds the rate already right.
 import { rename, writeFile } from 'node:fs/promises';
 import { parentPort, threadId, workerData } from 'node:worker_threads';
-import { loadAudio } from '../../audio/index.js';
+import { type Audio, loadAudio } from '../../audio/index.js';
+import { audioAddon } from '../../audio/native.js';
 import type { NDArray } from '../../core/ndarray.js';
 import { computeFeatures } from '../compute.js';
 import { type FeatureConfig, resolveFeatureConfig } from '../config.js';
@@ -28,12 +29,33 @@ if (setup.backend === 'engine') {
 
 let tmpCounter = 0;
 
+const addon = audioAddon();
+const ADDON_EXT = /\.(flac|ogg|oga|opus|mp3)$/i;
+
+/**
+ * FLAC/Ogg/MP3 straight through the addon, synchronously: the same call and result as loadAudio's
+ * (mono, soxr to the config's rate), without its file open, 64 KiB header read and thread-pool hop — a
+ * worker has nothing else to do meanwhile. null sends the file to loadAudio (another format behind the
+ * extension, a damaged file, an empty range), which decides and words any error as usual.
+ */
+function decodeDirect(path: string, load?: { offset?: number; duration?: number }): Audio | null {
+  if (addon === null || !ADDON_EXT.test(path)) return null;
+  try {
+    const d = addon.decodeSync(path, { mono: true, rate: config.sampleRate, quality: 'hq', ...load });
+    return d.channels.length === 1 && d.channels[0]!.length > 0 ? d : null;
+  } catch {
+    return null;
+  }
+}
+
 port.on('message', async (task: WorkerTask) => {
   try {
     let samples: Float32Array;
     let sampleRate: number;
     if (task.kind === 'path') {
-      const audio = await loadAudio(task.path, { mono: true, sampleRate: config.sampleRate, ...task.load });
+      const audio =
+        decodeDirect(task.path, task.load) ??
+        (await loadAudio(task.path, { mono: true, sampleRate: config.sampleRate, ...task.load }));
       samples = audio.channels[0]!;
       sampleRate = audio.sampleRate;
     } else {
