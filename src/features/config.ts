@@ -31,61 +31,87 @@ const statsSchema = z.strictObject({
 
 /** The complete, resolved configuration. */
 export const featureConfigSchema = z.strictObject({
-  /** Target sample rate (Hz); input at another rate is resampled (librosa sr). */
-  sampleRate: posInt,
-  /** FFT size, any positive integer (n_fft). */
-  nFft: posInt,
-  /** Samples between frames (hop_length). */
-  hopLength: posInt,
-  /** Window length ≤ nFft, zero-padded to nFft in the middle (win_length). */
-  winLength: posInt,
-  window: z.enum(WINDOW_NAMES),
-  /** Centre frames by padding nFft/2 each side (center). */
-  center: z.boolean(),
-  /** Padding when centring: 'constant' (librosa ≥ 0.10) or 'reflect' (librosa < 0.10)… (pad_mode). */
-  padMode: z.enum(PAD_MODES),
-  /** Mel bands (or gammatone bands for gammatone/gtcc) (n_mels). */
-  nMels: posInt,
-  fmin: z.number().min(0),
-  fmax: z.number().positive(),
-  /** Exponent of the STFT magnitude: 2 power, 1 magnitude. */
-  power: z.number().positive(),
-  melScale: z.enum(['slaney', 'htk']),
-  melNorm: z.enum(['slaney']).nullable(),
-  /** 'db': power_to_db (or amplitude_to_db when power is 1); 'power': the linear spectrogram. */
-  scale: z.enum(['power', 'db']),
-  /** power_to_db's top_db; null disables the clamp. */
-  topDb: z.number().min(0).nullable(),
-  /** power_to_db's ref: a value or 'max'. */
-  ref: z.union([z.number().positive(), z.literal('max')]),
-  /** power_to_db's amin. */
-  amin: z.number().positive(),
-  /** Trim leading/trailing silence quieter than this many dB below the peak (librosa.effects.trim); null: off. */
-  trim: z.number().positive().nullable(),
-  /** Crop or zero-pad the (trimmed) clip to this many seconds; null keeps its length. */
-  duration: z.number().positive().nullable(),
-  /** Where the clip goes when cropped or padded to `duration`. */
-  durationAlign: z.enum(['start', 'center']),
-  /** What the pipeline outputs: one of the registry in formats.ts (mel, mfcc, …, waveform). */
-  format: z.enum(FEATURE_FORMATS),
-  /** Coefficients for mfcc and gtcc (n_mfcc). */
-  nMfcc: posInt,
-  /** MFCC liftering (0: off). */
-  lifter: z.number().min(0),
-  /** Savitzky-Golay window of the deltas (odd, ≥ 3). */
+  sampleRate: posInt.describe('Target rate in Hz; other input rates are resampled (librosa `sr`).'),
+  nFft: posInt.describe('FFT size, any positive integer (`n_fft`).'),
+  hopLength: posInt.describe('Samples between frames (`hop_length`).'),
+  winLength: posInt.describe('Window length ≤ nFft, zero-padded to nFft in the middle (`win_length`).'),
+  window: z
+    .enum(WINDOW_NAMES)
+    .describe('Periodic windows as `scipy.signal.get_window(fftbins=True)`; `ones` is rectangular.'),
+  center: z.boolean().describe('Frames centred on t·hop by padding ⌊nFft/2⌋ each side (`center`).'),
+  padMode: z
+    .enum(PAD_MODES)
+    .describe(
+      'Centre padding with numpy.pad semantics (pads longer than the clip included): `constant` is librosa ≥ 0.10, `reflect` librosa < 0.10 (`pad_mode`).',
+    ),
+  nMels: posInt.describe('Mel bands, also the number of gammatone bands (`n_mels`).'),
+  fmin: z.number().min(0).describe('Lowest band edge in Hz (`fmin`).'),
+  fmax: z.number().positive().describe('Highest band edge in Hz, at most the Nyquist frequency (`fmax`).'),
+  power: z.number().positive().describe('Exponent of |X|: 2 power, 1 magnitude (`power`).'),
+  melScale: z.enum(['slaney', 'htk']).describe('Mel formula: `slaney` or `htk` (`htk=False/True`).'),
+  melNorm: z.enum(['slaney']).nullable().describe('`slaney` (unit-area triangles) or `null` (`norm`).'),
+  scale: z
+    .enum(['power', 'db'])
+    .describe('`db`: power_to_db (amplitude_to_db when power is 1); `power`: the linear spectrogram.'),
+  topDb: z.number().min(0).nullable().describe('dB clamp below the peak; `null` disables it (`top_db`).'),
+  ref: z
+    .union([z.number().positive(), z.literal('max')])
+    .describe('dB reference value, or `max` (`ref=np.max`).'),
+  amin: z
+    .number()
+    .positive()
+    .describe("Floor before the log, in power units (amplitude: √amin = 1e-5, librosa's default) (`amin`)."),
+  trim: z
+    .number()
+    .positive()
+    .nullable()
+    .describe(
+      'Trim leading/trailing silence quieter than this many dB below the peak (librosa.effects.trim); `null`: off.',
+    ),
+  duration: z
+    .number()
+    .positive()
+    .nullable()
+    .describe('Crop or zero-pad the (trimmed) clip to this many seconds; `null` keeps its length.'),
+  durationAlign: z
+    .enum(['start', 'center'])
+    .describe('Where the clip sits when cropped or padded to `duration`.'),
+  format: z
+    .enum(FEATURE_FORMATS)
+    .describe('What the pipeline outputs: one of the registry in `src/features/formats.ts` (table below).'),
+  nMfcc: posInt.describe('Coefficients for `mfcc` and `gtcc` (`n_mfcc`).'),
+  lifter: z.number().min(0).describe('MFCC liftering; 0: off (`lifter`).'),
   deltaWidth: z
     .number()
     .int()
     .min(3)
-    .refine((w) => w % 2 === 1, { message: 'expected an odd integer ≥ 3' }),
-  pcen: pcenSchema,
-  /** Background subtraction of the (log-)spectrogram before the format is built; null: off. */
-  background: z.strictObject({ percentile: z.number().min(0).max(100) }).nullable(),
-  /** Frequency-envelope transfer onto `target` (one value per band, same scale); null: off. */
-  envelope: z.strictObject({ target: z.array(z.number()), maxGainDb: z.number().min(0) }).nullable(),
-  /** 'clip': per-clip mean 0 std 1; 'minmax': [0, 1]; 'clip-minmax': both; 'dataset': with normStats. */
-  normalize: z.enum(NORMALIZATIONS),
-  normStats: statsSchema.nullable(),
+    .refine((w) => w % 2 === 1, { message: 'expected an odd integer ≥ 3' })
+    .describe('Savitzky-Golay window of the deltas, odd (`width`).'),
+  pcen: pcenSchema.describe(
+    "librosa.pcen's parameters; the mel spectrogram is multiplied by `inputScale` first (librosa's example).",
+  ),
+  background: z
+    .strictObject({ percentile: z.number().min(0).max(100) })
+    .nullable()
+    .describe(
+      'Background subtraction of the (log-)spectrogram at this percentile, before the format is built; `null`: off.',
+    ),
+  envelope: z
+    .strictObject({ target: z.array(z.number()), maxGainDb: z.number().min(0) })
+    .nullable()
+    .describe(
+      'Frequency-envelope transfer onto `target` (one value per band, same scale), gain at most `maxGainDb`; `null`: off.',
+    ),
+  normalize: z
+    .enum(NORMALIZATIONS)
+    .describe(
+      '`clip`: per channel mean 0 / std 1; `minmax`: [0, 1]; `clip-minmax`: both; `dataset`: with `normStats`.',
+    ),
+  normStats: statsSchema
+    .nullable()
+    .describe(
+      "`{ per: 'channel' | 'band', mean, std }` from `DatasetStats.finalize()`, for normalize `dataset`.",
+    ),
 });
 
 export type FeatureConfig = z.infer<typeof featureConfigSchema>;

@@ -4,21 +4,22 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { configReference, withConfigReference } from '../../src/train/config-docs.js';
+import { configReference, GENERATED_SECTIONS, withSection } from '../../src/train/config-docs.js';
 import { ROOT } from './helpers.js';
 
-describe('config reference (docs/train.md)', () => {
-  test('docs/train.md holds the reference generated from the current schemas', () => {
-    const doc = readFileSync(join(ROOT, 'docs/train.md'), 'utf8');
-    const want = withConfigReference(doc).split('\n');
-    const have = doc.split('\n');
-    const at = want.findIndex((line, i) => line !== have[i]);
-    assert.ok(
-      at < 0 && want.length === have.length,
-      `docs/train.md is stale at line ${at + 1}:\n  docs:   ${have[at]}\n  schema: ${want[at]}\n` +
-        'run `npx tsx scripts/gen-config-docs.ts` and commit the result',
-    );
-  });
+describe('config references (docs/train.md, docs/features.md) and DEVELOPING.md', () => {
+  for (const section of GENERATED_SECTIONS)
+    test(`${section.file} holds the reference generated from the current schemas`, () => {
+      const doc = readFileSync(join(ROOT, section.file), 'utf8');
+      const want = withSection(doc, section).split('\n');
+      const have = doc.split('\n');
+      const at = want.findIndex((line, i) => line !== have[i]);
+      assert.ok(
+        at < 0 && want.length === have.length,
+        `${section.file} is stale at line ${at + 1}:\n  docs:   ${have[at]}\n  schema: ${want[at]}\n` +
+          'run `npx tsx scripts/gen-config-docs.ts` and commit the result',
+      );
+    });
 
   test('every training-config key has a row with a description; the table follows schema changes', () => {
     const table = configReference();
