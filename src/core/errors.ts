@@ -267,3 +267,18 @@ export function fsReason(e: unknown): string {
   if (isFsError(e)) return FS_WORDS[e.code] ?? `failed (${e.syscall ?? 'file system'} error)`;
   return e instanceof Error ? e.message : String(e);
 }
+
+/** A schema as far as parseSchema uses it (any zod schema). */
+interface ParsingSchema<T> {
+  safeParse(input: unknown): { success: true; data: T } | { success: false; error: { issues: SchemaIssue[] } };
+}
+
+/**
+ * `schema.parse(input)` with the project's messages: throws a SchemaError naming `what` and listing every
+ * problem (`dotted.key: expected …, got …`) instead of a ZodError in zod's own words.
+ */
+export function parseSchema<T>(schema: ParsingSchema<T>, input: unknown, what: string): T {
+  const r = schema.safeParse(input);
+  if (r.success) return r.data;
+  throw new SchemaError(what, formatSchemaIssues(r.error.issues, input, { schema }));
+}

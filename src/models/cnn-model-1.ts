@@ -3,6 +3,7 @@
 // pooling concatenated, and a two-layer head with BatchNorm and dropout. Written from that description.
 
 import { z } from 'zod';
+import { parseSchema } from '../core/errors.js';
 import * as F from '../engine/functional.js';
 import type { Tensor } from '../engine/index.js';
 import * as E from '../engine/index.js';
@@ -37,7 +38,7 @@ export class CnnModel1 extends Module<[Tensor], ModelOutput> {
   readonly config: CnnModel1Config;
   constructor(config: Partial<CnnModel1Config> = {}) {
     super();
-    const c = cnnModel1Config.parse(config);
+    const c = parseSchema(cnnModel1Config, config, 'model "cnn-model-1": invalid config');
     this.config = c;
     this.features = new Sequential();
     let inC = c.inChannels;

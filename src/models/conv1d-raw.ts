@@ -6,6 +6,7 @@
 // kernel was Keras, here the layers carry PyTorch's default init.
 
 import { z } from 'zod';
+import { parseSchema } from '../core/errors.js';
 import type { Tensor } from '../engine/index.js';
 import * as E from '../engine/index.js';
 import { ReLU } from '../nn/activation.js';
@@ -63,7 +64,7 @@ export class Conv1dRaw extends Module<[Tensor], ModelOutput> {
   readonly minLength: number;
   constructor(config: Partial<Conv1dRawConfig> = {}) {
     super();
-    const c = conv1dRawConfig.parse(config);
+    const c = parseSchema(conv1dRawConfig, config, 'model "conv1d-raw": invalid config');
     this.config = c;
     let inC = c.inChannels;
     c.channels.forEach((outC, i) => {

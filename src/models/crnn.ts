@@ -5,6 +5,7 @@
 // logits (each GRU step) and clip-wise logits (the GRU steps pooled over time).
 
 import { z } from 'zod';
+import { parseSchema } from '../core/errors.js';
 import type { Tensor } from '../engine/index.js';
 import * as E from '../engine/index.js';
 import { ReLU } from '../nn/activation.js';
@@ -73,7 +74,7 @@ export class Crnn extends Module<[Tensor], ModelOutput> {
   readonly minSize: [number, number];
   constructor(config: Partial<CrnnConfig> = {}) {
     super();
-    const c = crnnConfig.parse(config);
+    const c = parseSchema(crnnConfig, config, 'model "crnn": invalid config');
     this.config = c;
     let inC = c.inChannels;
     let [mf, mt] = [1, 1];

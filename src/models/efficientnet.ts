@@ -7,6 +7,7 @@
 // larger input resolution). Here for spectrograms: any number of input channels.
 
 import { z } from 'zod';
+import { parseSchema } from '../core/errors.js';
 import type { Tensor } from '../engine/index.js';
 import { ConvBNAct, InvertedResidual } from '../nn/blocks.js';
 import { Sequential } from '../nn/container.js';
@@ -57,7 +58,7 @@ export class EfficientNet extends Module<[Tensor], ModelOutput> {
   readonly config: EfficientnetConfig;
   constructor(config: Partial<EfficientnetConfig> = {}) {
     super();
-    const c = efficientnetConfig.parse(config);
+    const c = parseSchema(efficientnetConfig, config, 'model "efficientnet-b0": invalid config');
     this.config = c;
     const width = (ch: number) => makeDivisible(ch * c.widthMultiplier);
     const repeats = STAGES.map((s) => Math.ceil(s[4] * c.depthMultiplier));

@@ -6,6 +6,7 @@
 // input) sits before the flatten, so other clip lengths work too. Written from that description.
 
 import { z } from 'zod';
+import { parseSchema } from '../core/errors.js';
 import * as F from '../engine/functional.js';
 import type { Tensor } from '../engine/index.js';
 import * as E from '../engine/index.js';
@@ -63,7 +64,7 @@ export class MfccCnn extends Module<[Tensor], ModelOutput> {
   readonly config: MfccCnnConfig;
   constructor(config: Partial<MfccCnnConfig> = {}) {
     super();
-    const c = mfccCnnConfig.parse(config);
+    const c = parseSchema(mfccCnnConfig, config, 'model "mfcc-cnn": invalid config');
     this.config = c;
     let inC = c.inChannels;
     for (const outC of c.channels) {

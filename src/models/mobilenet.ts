@@ -5,6 +5,7 @@
 // shrinks below 1280), as in the paper. Here for spectrograms: any number of input channels.
 
 import { z } from 'zod';
+import { parseSchema } from '../core/errors.js';
 import type { Tensor } from '../engine/index.js';
 import { ConvBNAct, InvertedResidual } from '../nn/blocks.js';
 import { Sequential } from '../nn/container.js';
@@ -49,7 +50,7 @@ export class MobileNetV2 extends Module<[Tensor], ModelOutput> {
   readonly config: MobilenetV2Config;
   constructor(config: Partial<MobilenetV2Config> = {}) {
     super();
-    const c = mobilenetV2Config.parse(config);
+    const c = parseSchema(mobilenetV2Config, config, 'model "mobilenet-v2": invalid config');
     this.config = c;
     const wm = c.widthMultiplier;
     let inC = makeDivisible(32 * wm);

@@ -15,6 +15,7 @@
 // output), repeated back to the input's frame rate unless `framewiseResolution` is 'pooled'.
 
 import { z } from 'zod';
+import { parseSchema } from '../core/errors.js';
 import * as F from '../engine/functional.js';
 import type { Tensor } from '../engine/index.js';
 import * as E from '../engine/index.js';
@@ -62,7 +63,7 @@ export class Sed extends Module<[Tensor], ModelOutput> {
   readonly config: SedConfig;
   constructor(config: Partial<SedConfig> = {}) {
     super();
-    const c = sedConfig.parse(config);
+    const c = parseSchema(sedConfig, config, 'model "sed": invalid config');
     this.config = c;
     this.bn0 = c.melBins === null ? null : new BatchNorm2d(c.melBins);
     let inC = c.inChannels;

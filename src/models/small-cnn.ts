@@ -5,6 +5,7 @@
 // Linear is named `classifier` so fine-tuning can swap it by name.
 
 import { z } from 'zod';
+import { parseSchema } from '../core/errors.js';
 import * as F from '../engine/functional.js';
 import type { Tensor } from '../engine/index.js';
 import * as E from '../engine/index.js';
@@ -76,7 +77,7 @@ export class SmallCnn extends Module<[Tensor], ModelOutput> {
   readonly config: SmallCnnConfig;
   constructor(config: Partial<SmallCnnConfig> = {}) {
     super();
-    const c = smallCnnConfig.parse(config);
+    const c = parseSchema(smallCnnConfig, config, 'model "small-cnn": invalid config');
     this.config = c;
     let inC = c.inChannels;
     for (const outC of c.channels) {

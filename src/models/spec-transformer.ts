@@ -8,6 +8,7 @@
 // resized to its patch grid (ViT's fine-tuning trick), so any clip length still runs.
 
 import { z } from 'zod';
+import { parseSchema } from '../core/errors.js';
 import * as F from '../engine/functional.js';
 import type { Tensor } from '../engine/index.js';
 import * as E from '../engine/index.js';
@@ -78,7 +79,7 @@ export class SpecTransformer extends Module<[Tensor], ModelOutput> {
 
   constructor(config: Partial<SpecTransformerConfig> = {}) {
     super();
-    const c = specTransformerConfig.parse(config);
+    const c = parseSchema(specTransformerConfig, config, 'model "spec-transformer": invalid config');
     this.config = c;
     this.grid = [
       gridSide(c.inputSize[0], c.patchSize[0], c.patchStride[0]),

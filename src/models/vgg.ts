@@ -4,6 +4,7 @@
 // and the head is 0.3 M parameters instead of 120 M. Written from the paper's table 1.
 
 import { z } from 'zod';
+import { parseSchema } from '../core/errors.js';
 import type { Tensor } from '../engine/index.js';
 import * as E from '../engine/index.js';
 import { ReLU } from '../nn/activation.js';
@@ -70,7 +71,7 @@ export class Vgg16Bn extends Module<[Tensor], ModelOutput> {
   readonly config: VggConfig;
   constructor(config: Partial<VggConfig> = {}) {
     super();
-    const c = vggConfig.parse(config);
+    const c = parseSchema(vggConfig, config, 'model "vgg16-bn": invalid config');
     this.config = c;
     let inC = c.inChannels;
     for (const v of VGG16) {

@@ -1,6 +1,8 @@
 // The training loss by name, over the loader's float targets [B, C] (one-hot, multi-hot, or soft after
 // mixing) and optional per-row weights. Every loss is first computed per row so sample weights and OHEM
 // apply the same way to all of them.
+
+import { parseSchema } from '../core/errors.js';
 import * as E from '../engine/index.js';
 import { bceWithLogits, crossEntropy, focalLoss, ohem } from '../nn/losses.js';
 import { type LossConfig, lossSchema } from './config.js';
@@ -40,7 +42,7 @@ function perRow(name: 'cross-entropy' | 'bce' | 'focal', c: LossConfig, multiLab
 
 /** The loss for a task; `multiLabel` picks the defaults (cross entropy vs BCE, focal mode). */
 export function createLoss(config: Partial<LossConfig>, multiLabel: boolean): TrainLoss {
-  const c = lossSchema.parse(config);
+  const c = parseSchema(lossSchema, config, 'train.loss');
   const auto = multiLabel ? 'bce' : 'cross-entropy';
   const base = c.name === 'ohem' ? (c.base === 'auto' ? auto : c.base) : c.name === 'auto' ? auto : c.name;
   const rows = perRow(base, c, multiLabel);

@@ -2,6 +2,7 @@
 // run recomputes the same rate from the step count alone); reduce-on-plateau is driven by the
 // validation metric once per epoch and carries a little state, saved with the checkpoint.
 import { z } from 'zod';
+import { parseSchema } from '../core/errors.js';
 
 const warmup = {
   warmupEpochs: z
@@ -176,7 +177,7 @@ function plateau(c: Config<'plateau'>, ctx: ScheduleContext): LrSchedule {
 
 /** Builds a schedule from its (validated) config. */
 export function createSchedule(input: ScheduleInput | ScheduleConfig, ctx: ScheduleContext): LrSchedule {
-  const config = scheduleSchema.parse(input);
+  const config = parseSchema(scheduleSchema, input, 'train.schedule');
   switch (config.name) {
     case 'constant':
     case 'linear':
