@@ -61,6 +61,8 @@ export function register(program: Command): void {
       mkdirSync(dirname(out), { recursive: true });
       writeFileSync(out, r.bytes);
       const m = r.meta;
+      if (flags.frontend && !m.frontend)
+        process.stderr.write(`note: ${m.model} takes the waveform itself; --frontend has nothing to add\n`);
       const summary = {
         out,
         bytes: r.bytes.length,
