@@ -4,7 +4,17 @@
 // never writes to stderr; a training run that fails before its first epoch does not block the rerun.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -149,6 +159,29 @@ describe('several inputs', () => {
     assert.match(r.stderr, /warning: mel filterbank: \d+ of 128 filters are empty/);
     const ok = cli(['features', WAV, '--n-fft', '2048', '--n-mels', '64']);
     assert.equal(ok.stderr, '');
+    // From worker threads too (their warnings reach the CLI's logger), once however many workers see it.
+    const clips = join(tmp, 'clips');
+    mkdirSync(join(clips, 'a'), { recursive: true });
+    for (const n of ['0_george_0', '1_george_0', '2_george_0', '3_george_0'])
+      copyFileSync(join(FSDD, 'audio', `${n}.wav`), join(clips, 'a', `${n}.wav`));
+    const batch = cli([
+      'features',
+      clips,
+      '--out-dir',
+      join(tmp, 'npy'),
+      '--threads',
+      '2',
+      '--n-fft',
+      '256',
+      '--n-mels',
+      '128',
+    ]);
+    assert.equal(batch.status, 0, batch.stderr);
+    assert.equal(
+      batch.stderr.match(/warning: mel filterbank: \d+ of 128 filters are empty/g)?.length,
+      1,
+      batch.stderr,
+    );
   });
 });
 
