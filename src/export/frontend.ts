@@ -1,14 +1,15 @@
 // The feature front-end as ONNX ops, so an exported model takes the waveform: centre padding (Pad:
-// constant, reflect or edge), STFT (opset 17) with the project's window zero-padded to nFft, |X|^power,
-// the project's own mel (or gammatone) filterbank as a MatMul initialiser, dB as librosa's power_to_db
-// (ref value or max, amin, top_db per clip), the format (mel, mel-delta3 with Savitzky-Golay deltas,
-// aaa, mfcc/gtcc with the DCT as a MatMul, gammatone) and the normalisation (clip, minmax, clip-minmax,
-// dataset). It mirrors `featuresFromSignal` (src/features/compute.ts); resampling, trimming and the
-// duration crop stay outside (OnnxModel.inputFor does them, like the engine path).
+// constant, reflect or edge; Slice + Concat for symmetric and wrap), STFT (opset 17) with the project's
+// window zero-padded to nFft, |X|^power, the project's own mel (or gammatone) filterbank as a MatMul
+// initialiser, dB as librosa's power_to_db (ref value or max, amin, top_db per clip), the format (mel,
+// mel-delta3 with Savitzky-Golay deltas, aaa, mfcc/gtcc with the DCT as a MatMul, gammatone) and the
+// normalisation (clip, minmax, clip-minmax, dataset). It mirrors `featuresFromSignal`
+// (src/features/compute.ts); resampling, trimming and the duration crop stay outside (OnnxModel.inputFor
+// does them, like the engine path).
 //
-// Not expressible here (the exporter refuses them with --frontend and names the key): pad modes
-// symmetric and wrap (no such ONNX Pad mode at opset 17), formats apd/apx (need atan2 of the STFT),
-// pcen (a recursive filter over time), background subtraction (a percentile) and envelope transfer.
+// Not expressible here (the exporter refuses them with --frontend and names the key): formats apd/apx
+// (need atan2 of the STFT), pcen (a recursive filter over time), background subtraction (a percentile)
+// and envelope transfer.
 
 import type { FeatureConfig } from '../features/config.js';
 import { savgolWeights } from '../features/delta.js';
@@ -23,8 +24,6 @@ const DB_PER_NEPER = 10 / Math.LN10;
 
 /** Why a feature config cannot be put in the graph, or null when it can. */
 export function frontendProblem(c: FeatureConfig): string | null {
-  if (c.center && (c.padMode === 'symmetric' || c.padMode === 'wrap'))
-    return `key "padMode": "${c.padMode}" has no ONNX Pad mode at opset 17 (constant, reflect and edge do)`;
   if (c.format === 'apd' || c.format === 'apx')
     return `key "format": "${c.format}" needs the STFT phase (atan2), which the front-end does not build`;
   if (c.format === 'pcen') return 'key "format": "pcen" is a recursive filter over time, not exported';
@@ -61,8 +60,19 @@ export function emitFrontend(g: GraphBuilder, c: FeatureConfig, wave: V): V {
   let padded = samples;
   if (c.center) {
     const p = Math.floor(c.nFft / 2);
-    const mode = c.padMode === 'edge' ? 'edge' : c.padMode;
-    y = g.op('Pad', [y, g.ints([0, p, 0, p]), ...(mode === 'constant' ? [g.scalar(0)] : [])], { mode });
+    if (c.padMode === 'symmetric' || c.padMode === 'wrap') {
+      // No such Pad mode at opset 17: the two ends sliced off the signal (reversed for symmetric) and
+      // concatenated, as numpy.pad does for pads up to the signal's length.
+      const cut = (start: number, end: number, step: number) =>
+        g.op('Slice', [y, g.ints([start]), g.ints([end]), g.ints([1]), g.ints([step])]);
+      const big = 2 ** 62;
+      const [left, right] =
+        c.padMode === 'wrap' ? [cut(-p, big, 1), cut(0, p, 1)] : [cut(p - 1, -big, -1), cut(-1, -p - 1, -1)];
+      y = g.op('Concat', [left, y, right], { axis: 1 });
+    } else {
+      const mode = c.padMode;
+      y = g.op('Pad', [y, g.ints([0, p, 0, p]), ...(mode === 'constant' ? [g.scalar(0)] : [])], { mode });
+    }
     padded += 2 * p;
   }
   const frames = 1 + Math.floor((padded - c.nFft) / c.hopLength);

@@ -159,7 +159,14 @@ export class OnnxModel {
       // The graph's STFT needs a full frame; reflect padding needs more samples than it pads.
       const c = this.meta.featureConfig;
       const samples = dims[dims.length - 1]!;
-      const min = !c.center ? c.nFft : c.padMode === 'reflect' ? Math.floor(c.nFft / 2) + 1 : 1;
+      const half = Math.floor(c.nFft / 2);
+      const min = !c.center
+        ? c.nFft
+        : c.padMode === 'reflect'
+          ? half + 1
+          : c.padMode === 'symmetric' || c.padMode === 'wrap'
+            ? half
+            : 1;
       if (samples < min)
         throw new Error(
           `OnnxModel.run: ${samples} samples is too short for the front-end (nFft ${c.nFft}, ` +

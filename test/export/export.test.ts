@@ -168,6 +168,21 @@ describe('front-end in the graph', () => {
         duration: 1,
       }),
     ],
+    // Cropped from the start to 0.25 s, so the clip's ends are speech, not the zeros of centring.
+    [
+      'symmetric padding',
+      resolveFeatureConfig({ ...FSDD, padMode: 'symmetric', duration: 0.25, durationAlign: 'start' }),
+    ],
+    [
+      'wrap padding, Hamming',
+      resolveFeatureConfig({
+        ...FSDD,
+        padMode: 'wrap',
+        window: 'hamming',
+        duration: 0.25,
+        durationAlign: 'start',
+      }),
+    ],
     [
       'mfcc with lifter, htk, magnitude, minmax',
       resolveFeatureConfig({
@@ -291,7 +306,7 @@ describe('front-end in the graph', () => {
     const m = randomModel('small-cnn', { numClasses: 10, channels: [8] });
     models.push(m);
     for (const [over, key] of [
-      [{ padMode: 'symmetric' }, 'padMode'],
+      [{ background: { percentile: 50 } }, 'background'],
       [{ format: 'pcen' }, 'format'],
       [{ format: 'apd' }, 'format'],
     ] as const) {
