@@ -114,7 +114,15 @@ export async function predict(o: PredictJobOptions): Promise<PredictSummary> {
   const out = resolve(o.out);
   const state = join(out, STATE);
   const wantEmb = o.formats.includes('embeddings');
-  const tagger = await Tagger.load(o.models, o.tagger ?? {});
+  // Embeddings come from the first model alone: an embeddings-only job loads and runs just that one.
+  let models = o.models;
+  let taggerOpts = o.tagger ?? {};
+  if (o.formats.length === 1 && wantEmb) {
+    const first = resolveModelSources(o.models[0]!, taggerOpts)[0]!;
+    models = [first.kind === 'onnx' ? first.path : first.dir];
+    taggerOpts = { ...taggerOpts, folds: undefined, weights: undefined };
+  }
+  const tagger = await Tagger.load(models, taggerOpts);
   try {
     const { items, template } = await resolveInputs(o.inputs, {
       audioDir: o.audioDir,
@@ -122,8 +130,8 @@ export async function predict(o: PredictJobOptions): Promise<PredictSummary> {
       classes: tagger.classes,
     });
     // What the stored scores depend on.
-    const sources = o.models.flatMap((m) =>
-      resolveModelSources(m, o.tagger ?? {}).map((s) => {
+    const sources = models.flatMap((m) =>
+      resolveModelSources(m, taggerOpts).map((s) => {
         const p = s.kind === 'onnx' ? s.path : join(s.dir, 'model.safetensors');
         return { path: p, mtime: statSync(p).mtimeMs };
       }),
