@@ -270,7 +270,9 @@ export function fsReason(e: unknown): string {
 
 /** A schema as far as parseSchema uses it (any zod schema). */
 interface ParsingSchema<T> {
-  safeParse(input: unknown): { success: true; data: T } | { success: false; error: { issues: SchemaIssue[] } };
+  safeParse(
+    input: unknown,
+  ): { success: true; data: T } | { success: false; error: { issues: SchemaIssue[] } };
 }
 
 /**
