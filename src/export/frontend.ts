@@ -8,16 +8,17 @@
 // does them, like the engine path).
 //
 // Not expressible here (the exporter refuses them with --frontend and names the key): formats apd/apx
-// (need atan2 of the STFT), pcen (a recursive filter over time), background subtraction (a percentile)
-// and envelope transfer.
+// (need atan2 of the STFT), background subtraction (a percentile) and envelope transfer. PCEN's
+// recursive smoother is a Scan over frames.
 
 import type { FeatureConfig } from '../features/config.js';
 import { savgolWeights } from '../features/delta.js';
 import { gammatoneFilterbank } from '../features/gammatone.js';
 import { melFilterbank } from '../features/mel.js';
 import { dctMatrix } from '../features/mfcc.js';
+import { pcenSmoothing } from '../features/pcen.js';
 import { getWindow, padCenter } from '../features/window.js';
-import type { GraphBuilder } from './onnx-builder.js';
+import { GraphBuilder } from './onnx-builder.js';
 import { ExportError, type V } from './ops/layers.js';
 
 const DB_PER_NEPER = 10 / Math.LN10;
@@ -26,7 +27,6 @@ const DB_PER_NEPER = 10 / Math.LN10;
 export function frontendProblem(c: FeatureConfig): string | null {
   if (c.format === 'apd' || c.format === 'apx')
     return `key "format": "${c.format}" needs the STFT phase (atan2), which the front-end does not build`;
-  if (c.format === 'pcen') return 'key "format": "pcen" is a recursive filter over time, not exported';
   if (c.background) return 'key "background": percentile background subtraction is not exported';
   if (c.envelope) return 'key "envelope": envelope transfer is not exported';
   return null;
@@ -112,9 +112,10 @@ export function emitFrontend(g: GraphBuilder, c: FeatureConfig, wave: V): V {
   const bands = g.op('Transpose', [g.op('MatMul', [spec, g.weight('filterbank', wt, [bins, rows])])], {
     perm: [0, 2, 1],
   });
-  // 5. Scale.
+  // 5. Scale (PCEN replaces it).
   const cepstral = c.format === 'mfcc' || c.format === 'gtcc';
-  let x = c.scale === 'db' || cepstral ? toDb(g, bands, c) : bands;
+  let x =
+    c.format === 'pcen' ? pcen(g, bands, c, rows) : c.scale === 'db' || cepstral ? toDb(g, bands, c) : bands;
   // 6. Format → [B, C, rows, frames].
   let channels = 1;
   let height = rows;
@@ -173,6 +174,43 @@ function toDb(g: GraphBuilder, s: string, c: FeatureConfig): string {
     x = g.op('Max', [x, g.op('Sub', [peak, g.scalar(c.topDb)])]);
   }
   return x;
+}
+
+/**
+ * librosa.pcen (max_size 1) of [B, rows, T] band energies: the smoother M[t] = b·S[t] + (1 − b)·M[t−1]
+ * (M[−1] = 1) as a Scan over frames, then (S·(ε + M)^−α + δ)^r − δ^r (log1p(S·G) for r = 0).
+ */
+function pcen(g: GraphBuilder, bands: string, c: FeatureConfig, rows: number): string {
+  const p = c.pcen;
+  const s = p.inputScale === 1 ? bands : g.op('Mul', [bands, g.scalar(p.inputScale)]);
+  const b = pcenSmoothing(p.timeConstant, c.sampleRate, c.hopLength);
+  // The body's value names must not repeat the outer graph's (one SSA namespace): its own scope.
+  const body = new GraphBuilder('pcen_smoother');
+  body.scope = `${g.scope}/pcen_body`;
+  const m = body.input(`${body.scope}/m`, ['batch', rows]);
+  const st = body.input(`${body.scope}/s`, ['batch', rows]);
+  const next = body.op('Add', [
+    body.op('Mul', [st, body.scalar(b)]),
+    body.op('Mul', [m, body.scalar(1 - b)]),
+  ]);
+  body.output(next, `${body.scope}/m_next`, ['batch', rows]);
+  body.output(body.op('Identity', [next]), `${body.scope}/m_t`, ['batch', rows]);
+  const first = g.op('Gather', [s, g.ints([0])], { axis: 2 }); // [B, rows, 1]
+  const ones = g.op('Add', [g.op('Mul', [g.op('Squeeze', [first, g.ints([2])]), g.scalar(0)]), g.scalar(1)]);
+  const [, smooth] = g.opN('Scan', [ones, s], 2, {
+    body: { graph: body.toGraph() },
+    num_scan_inputs: 1,
+    scan_input_axes: [2],
+    scan_output_axes: [2],
+  });
+  const gain = g.op('Pow', [g.op('Add', [smooth!, g.scalar(p.eps)]), g.scalar(-p.gain)]);
+  const sg = g.op('Mul', [s, gain]);
+  if (p.power === 0) return g.op('Log', [g.op('Add', [sg, g.scalar(1)])]);
+  if (p.bias === 0) return g.op('Pow', [sg, g.scalar(p.power)]);
+  return g.op('Sub', [
+    g.op('Pow', [g.op('Add', [sg, g.scalar(p.bias)]), g.scalar(p.power)]),
+    g.scalar(p.bias ** p.power),
+  ]);
 }
 
 /**

@@ -23,7 +23,8 @@ export type AttrValue =
   | number[]
   | { floats: number[] }
   | string
-  | { tensor: onnx.ITensorProto };
+  | { tensor: onnx.ITensorProto }
+  | { graph: onnx.IGraphProto };
 
 /** Marks a number as a FLOAT attribute even when it is integral (e.g. alpha = 1). */
 export const float = (v: number) => ({ float: v });
@@ -43,6 +44,7 @@ function attribute(name: string, v: AttrValue): onnx.IAttributeProto {
   }
   if ('float' in v) return { name, type: AttributeType.FLOAT, f: v.float };
   if ('floats' in v) return { name, type: AttributeType.FLOATS, floats: v.floats };
+  if ('graph' in v) return { name, type: AttributeType.GRAPH, g: v.graph };
   return { name, type: AttributeType.TENSOR, t: v.tensor };
 }
 
@@ -188,6 +190,17 @@ export class GraphBuilder {
     return outs;
   }
 
+  /** The graph alone (a Scan/Loop body). */
+  toGraph(): onnx.IGraphProto {
+    return {
+      name: this.name,
+      node: this.nodes,
+      initializer: this.initializers,
+      input: this.inputs,
+      output: this.outputs,
+    };
+  }
+
   /** The ModelProto bytes. */
   toBytes(opts: ModelOptions = {}): Uint8Array {
     const model = proto.ModelProto.create({
@@ -197,13 +210,7 @@ export class GraphBuilder {
       docString: opts.docString ?? '',
       opsetImport: [{ domain: '', version: OPSET }],
       metadataProps: Object.entries(opts.metadata ?? {}).map(([key, value]) => ({ key, value })),
-      graph: {
-        name: this.name,
-        node: this.nodes,
-        initializer: this.initializers,
-        input: this.inputs,
-        output: this.outputs,
-      },
+      graph: this.toGraph(),
     });
     return proto.ModelProto.encode(model).finish();
   }

@@ -184,6 +184,10 @@ describe('front-end in the graph', () => {
       }),
     ],
     [
+      'pcen (magnitude, scaled by 2^31)',
+      resolveFeatureConfig({ ...FSDD, format: 'pcen', power: 1, normalize: 'none' }),
+    ],
+    [
       'mfcc with lifter, htk, magnitude, minmax',
       resolveFeatureConfig({
         sampleRate: 8000,
@@ -307,7 +311,7 @@ describe('front-end in the graph', () => {
     models.push(m);
     for (const [over, key] of [
       [{ background: { percentile: 50 } }, 'background'],
-      [{ format: 'pcen' }, 'format'],
+      [{ envelope: { target: new Array(64).fill(0), maxGainDb: 12 } }, 'envelope'],
       [{ format: 'apd' }, 'format'],
     ] as const) {
       const c = resolveFeatureConfig({ ...FSDD, ...over } as never);
