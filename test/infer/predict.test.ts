@@ -3,8 +3,8 @@
 // every output format (header, columns, rows checked against the scores), bad files skipped, and a
 // killed job resumed without redoing its finished files.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { loadAudio, writeWav } from '../../src/audio/index.js';
@@ -522,19 +522,30 @@ describe('audiotag predict', () => {
   });
 
   test('a killed job resumes without redoing finished files', async () => {
-    const many = join(dir, 'many');
-    mkdirSync(many);
+    // Three files, then a FIFO (opening it blocks until a writer comes: the job is caught mid-way every
+    // time, however fast the machine), then 21 more.
+    const first3 = join(dir, 'first3');
+    const rest = join(dir, 'rest');
+    mkdirSync(first3);
+    mkdirSync(rest);
     const names = ['george', 'theo'].flatMap((s) =>
       [0, 1, 2].flatMap((d) => [10, 11, 12, 13].map((k) => `${d}_${s}_${k}.wav`)),
     );
-    for (const n of names) copyFileSync(join(FSDD_AUDIO, n), join(many, n));
+    names.forEach((n, i) => {
+      copyFileSync(join(FSDD_AUDIO, n), join(i < 3 ? first3 : rest, n));
+    });
+    const fifo = join(dir, 'blocking.wav');
+    execFileSync('mkfifo', [fifo]);
+    const total = names.length + 1;
     const out = join(dir, 'out-resume');
     const done = join(out, '.predict', 'done.jsonl');
     const args = [
       'predict',
       '--model',
       runA,
-      many,
+      first3,
+      fifo,
+      rest,
       '--format',
       'windows,kaggle',
       '--batch-size',
@@ -558,16 +569,16 @@ describe('audiotag predict', () => {
     child.kill('SIGKILL');
     await exited;
     const before = lines();
-    assert.ok(before >= 3 && before < names.length, `killed after ${before} of ${names.length} files`);
+    assert.equal(before, 3, 'killed while it waited on the FIFO, after the first three files');
+    // The blocking input becomes a real recording for the rest of the test.
+    rmSync(fifo);
+    copyFileSync(join(FSDD_AUDIO, '9_theo_10.wav'), fifo);
     assert.ok(!existsSync(join(out, 'windows.csv')), 'no table before the job finished');
     const first = JSON.parse(readFileSync(done, 'utf8').split('\n')[0]!) as { file: string };
     const mtime = statSync(join(out, '.predict', 'results', first.file)).mtimeMs;
     const r = await runCli([...args, '--out', out]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(
-      r.stdout,
-      new RegExp(`${names.length - before} file\\(s\\) tagged .*, ${before} already done`),
-    );
+    assert.match(r.stdout, new RegExp(`${total - before} file\\(s\\) tagged .*, ${before} already done`));
     assert.equal(
       statSync(join(out, '.predict', 'results', first.file)).mtimeMs,
       mtime,
@@ -577,8 +588,8 @@ describe('audiotag predict', () => {
       .split('\n')
       .filter((l) => l !== '')
       .map((l) => JSON.parse(l).id);
-    assert.equal(new Set(ids).size, names.length);
-    assert.equal(ids.length, names.length, 'each file done once');
+    assert.equal(new Set(ids).size, total);
+    assert.equal(ids.length, total, 'each file done once');
     // Same tables as an uninterrupted job.
     const fresh = join(dir, 'out-fresh');
     assert.equal((await runCli([...args, '--out', fresh])).code, 0);
@@ -592,7 +603,13 @@ describe('audiotag predict', () => {
     );
     // Another model in the same --out is refused.
     await assert.rejects(
-      predict({ models: [runB], inputs: [many], out, formats: ['windows'], tagger: { workers: 0 } }),
+      predict({
+        models: [runB],
+        inputs: [first3, fifo, rest],
+        out,
+        formats: ['windows'],
+        tagger: { workers: 0 },
+      }),
       /holds results of another job.*--force/,
     );
   });
