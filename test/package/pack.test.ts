@@ -93,6 +93,19 @@ describe('the packed package', { timeout: 240_000 }, () => {
     assert.match(root.stderr, /native addon .*no-such-addon\.node is missing/);
   });
 
+  test('the installed bin runs the compiled CLI', { skip: !existsSync(WAV) && 'no FSDD' }, () => {
+    const r = spawnSync(join(app, 'node_modules', '.bin', 'audiotag'), ['info', WAV], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).frames, 1945);
+    const bad = spawnSync(join(app, 'node_modules', '.bin', 'audiotag'), ['info', '--bogus'], {
+      encoding: 'utf8',
+    });
+    assert.equal(bad.status, 2);
+  });
+
   test('tsc resolves the types of a consumer file', () => {
     const tsconfig = {
       compilerOptions: {
