@@ -12,7 +12,7 @@ import {
   readManifest,
 } from '../../data/index.js';
 import { UsageError } from '../errors.js';
-import { optionalChoice, optionalNumber, parseNumber, requireInputDir } from '../flags.js';
+import { optionalChoice, optionalNumber, parseNumber, requireInputDir, requireInputFile } from '../flags.js';
 import { createProgress } from '../progress.js';
 import { addDatasetNoisy } from './dataset-noisy.js';
 import { addDatasetPrepare } from './dataset-prepare.js';
@@ -74,6 +74,7 @@ export function register(program: Command): void {
       const jobs = parseNumber('--jobs', flags.jobs, { int: true, min: 1 });
       // Inputs are checked once, before any row: a missing --audio-dir is one error, not one per row.
       if (flags.audioDir !== undefined) requireInputDir('--audio-dir', flags.audioDir);
+      if (flags.classes !== undefined) requireInputFile('--classes', flags.classes);
       if (!existsSync(manifest)) throw new UsageError(`${manifest}: no such manifest file or folder`);
       const minDuration = seconds('--min-duration', flags.minDuration);
       const maxDuration = seconds('--max-duration', flags.maxDuration);

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { readClassList } from '../../data/manifests.js';
 import { METRIC_NAMES } from '../../metrics/compute.js';
 import { scoreFiles } from '../../metrics/node/submission.js';
-import { optionalNumber, parseList } from '../flags.js';
+import { optionalNumber, parseList, requireInputFile } from '../flags.js';
 
 interface ScoreFlags {
   truth: string;
@@ -45,6 +45,9 @@ export function register(program: Command): void {
     .option('--per-class', 'add per-class lwlrap, its weights and AP')
     .action(async (flags: ScoreFlags) => {
       const metrics = parseList('--metric', flags.metric);
+      requireInputFile('--truth', flags.truth);
+      requireInputFile('--pred', flags.pred);
+      if (flags.classes !== undefined) requireInputFile('--classes', flags.classes);
       const result = await scoreFiles(flags.truth, flags.pred, {
         metrics,
         classes: flags.classes ? await readClassList(flags.classes) : undefined,
