@@ -15,6 +15,8 @@ import { type OnnxBackend, OnnxModel } from './onnx-runtime.js';
 export interface OnnxBenchOptions extends Omit<ModelBenchOptions, 'mode' | 'device'> {
   backend?: OnnxBackend;
   quantize?: 'int8' | null;
+  /** OnnxModel's parallel mode; default 'batch' (one single-thread session per thread) when batch ≥ threads > 1. */
+  parallel?: 'intra' | 'batch';
 }
 
 export interface OnnxBenchResult {
@@ -31,6 +33,7 @@ export interface OnnxBenchResult {
   size: number;
   steps: number;
   quantize: 'int8' | null;
+  parallel: 'intra' | 'batch';
   onnx_bytes: number;
 }
 
@@ -81,9 +84,12 @@ export async function benchOnnx(opts: OnnxBenchOptions): Promise<OnnxBenchResult
     seed: opts.seed ?? 0,
     backend: opts.backend ?? 'node',
     quantize: opts.quantize ?? null,
+    parallel: opts.parallel,
   };
+  const parallel =
+    o.parallel ?? (o.threads > 1 && o.batch >= o.threads && o.backend === 'node' ? 'batch' : 'intra');
   const { shape, bytes } = prepare(o, o.quantize);
-  const m = await OnnxModel.load(bytes, { threads: o.threads, backend: o.backend });
+  const m = await OnnxModel.load(bytes, { threads: o.threads, backend: o.backend, parallel });
   const n = shape.reduce((a, b) => a * b, 1);
   const x = new Float32Array(n);
   let s = o.seed + 1;
@@ -124,6 +130,7 @@ export async function benchOnnx(opts: OnnxBenchOptions): Promise<OnnxBenchResult
     size: o.size,
     steps: o.steps,
     quantize: o.quantize,
+    parallel,
     onnx_bytes: bytes.length,
   };
 }

@@ -27,6 +27,13 @@ export interface OnnxLoadOptions {
    * slower for CNN-model-1 on 2 threads at load ≈ 19).
    */
   spin?: boolean;
+  /**
+   * node, threads > 1: 'intra' (default) runs each batch on one session whose ops use `threads` threads;
+   * 'batch' loads `threads` single-thread sessions and runs slices of the batch on them at once (no
+   * barrier between the threads: 5–20 % more throughput for CNN-model-1 on the shared machine, but a
+   * batch of one uses one thread and each session holds its own copy of the weights).
+   */
+  parallel?: 'intra' | 'batch';
 }
 
 export interface OnnxOutputs {
@@ -95,7 +102,8 @@ export function readExportMeta(bytes: Uint8Array, what = 'model'): ExportMeta {
 export class OnnxModel {
   private constructor(
     readonly meta: ExportMeta,
-    private readonly session: OrtSession,
+    /** One session, or one per thread with parallel 'batch'. */
+    private readonly sessions: OrtSession[],
     private readonly ort: OrtModule,
     readonly backend: OnnxBackend,
     /** The file it was loaded from ('' for bytes). */
@@ -115,10 +123,14 @@ export class OnnxModel {
     const meta = readExportMeta(bytes, path || 'OnnxModel.load');
     const ort = await loadOrt(backend);
     const options: Record<string, unknown> = { graphOptimizationLevel: 'all' };
+    const parallel = opts.parallel ?? 'intra';
+    if (parallel !== 'intra' && parallel !== 'batch')
+      throw new Error(`OnnxModel.load: parallel must be "intra" or "batch", got ${JSON.stringify(parallel)}`);
+    const slices = backend === 'node' && parallel === 'batch' ? (threads ?? 1) : 1;
     if (backend === 'node') {
       options.executionProviders = ['cpu'];
       if (threads) {
-        options.intraOpNumThreads = threads;
+        options.intraOpNumThreads = slices > 1 ? 1 : threads;
         options.interOpNumThreads = 1;
       }
       options.extra = { session: { intra_op: { allow_spinning: opts.spin ? '1' : '0' } } };
@@ -126,8 +138,9 @@ export class OnnxModel {
       options.executionProviders = ['wasm'];
       if (ort.env.wasm) ort.env.wasm.numThreads = threads ?? 1;
     }
-    const session = await ort.InferenceSession.create(bytes, options);
-    return new OnnxModel(meta, session, ort, backend, path);
+    const sessions: OrtSession[] = [];
+    for (let i = 0; i < slices; i++) sessions.push(await ort.InferenceSession.create(bytes, options));
+    return new OnnxModel(meta, sessions, ort, backend, path);
   }
 
   /**
@@ -176,12 +189,32 @@ export class OnnxModel {
     const n = dims.reduce((a, b) => a * b, 1);
     if (input.length !== n)
       throw new Error(`OnnxModel.run: dims [${dims.join(', ')}] need ${n} values, got ${input.length}`);
-    const feeds = { [this.meta.inputName]: new this.ort.Tensor('float32', input, dims) };
-    const r = await this.session.run(feeds);
-    const get = (k: string) => {
-      const t = r[k];
-      if (!t) return undefined;
-      return { data: t.data as Float32Array, dims: [...t.dims] };
+    // Slices of the batch, one per session (one slice with a single session).
+    const b = dims[0]!;
+    const k = Math.min(this.sessions.length, b);
+    const per = n / b;
+    const results = await Promise.all(
+      Array.from({ length: k }, (_, i) => {
+        const [r0, r1] = [Math.floor((i * b) / k), Math.floor(((i + 1) * b) / k)];
+        const x = k === 1 ? input : input.subarray(r0 * per, r1 * per);
+        const feeds = {
+          [this.meta.inputName]: new this.ort.Tensor('float32', x, [r1 - r0, ...dims.slice(1)]),
+        };
+        return this.sessions[i]!.run(feeds);
+      }),
+    );
+    const get = (name: string) => {
+      const ts = results.map((r) => r[name]);
+      if (ts.some((t) => !t)) return undefined;
+      if (ts.length === 1) return { data: ts[0]!.data as Float32Array, dims: [...ts[0]!.dims] };
+      const parts = ts.map((t) => t!.data as Float32Array);
+      const data = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+      let o = 0;
+      for (const p of parts) {
+        data.set(p, o);
+        o += p.length;
+      }
+      return { data, dims: [b, ...ts[0]!.dims.slice(1)] };
     };
     const clip = get('clipwise');
     if (!clip) throw new Error(`OnnxModel.run: ${this.path || 'the model'} has no "clipwise" output`);
@@ -199,7 +232,7 @@ export class OnnxModel {
   }
 
   async close(): Promise<void> {
-    await this.session.release();
+    for (const session of this.sessions) await session.release();
   }
 }
 

@@ -347,6 +347,21 @@ describe('runtimes, quantization, ensembles', () => {
     assert.ok(maxAbsDiff(on.embedding!, ow.embedding!) < 1e-3);
   });
 
+  test("parallel 'batch' (one single-thread session per slice of the batch) gives the same outputs", async () => {
+    const m = randomModel('crnn', { numClasses: 10, channels: [8, 8, 8], rnnHidden: 8 });
+    models.push(m);
+    const bytes = exportModels([m], { classes: CLASSES, activation: 'sigmoid', featureConfig: FSDD }).bytes;
+    const one = await load(bytes);
+    const split = await OnnxModel.load(bytes, { threads: 2, parallel: 'batch' });
+    open.push(split);
+    const [a, c] = [await one.run(b.feats, b.featDims), await split.run(b.feats, b.featDims)];
+    assert.deepEqual(c.clipwiseDims, a.clipwiseDims);
+    assert.deepEqual(c.framewiseDims, a.framewiseDims);
+    assert.ok(maxAbsDiff(a.clipwise, c.clipwise) < 1e-6);
+    assert.ok(maxAbsDiff(a.framewise!, c.framewise!) < 1e-6);
+    assert.ok(maxAbsDiff(a.embedding!, c.embedding!) < 1e-6);
+  });
+
   test('int8 weights: DequantizeLinear on int8 initialisers, ~4x smaller, scores close', async () => {
     const m = randomModel('small-cnn', { numClasses: 10, channels: [16, 32, 64, 128] });
     models.push(m);
