@@ -6,6 +6,9 @@ SHELL := /bin/bash
 APT_PACKAGES := libtorch-dev ffmpeg sox libsndfile1-dev libsoxr-dev
 # The demo's data: General-MIDI instruments rendered by FluidSynth (FluidR3 soundfont), words by espeak-ng.
 APT_PACKAGES += fluidsynth fluid-soundfont-gm espeak-ng
+# Reports and the web app are tested in Debian's Chromium; the distributed queue runs on Redis;
+# data-parallel training uses libtorch's c10d with Gloo.
+APT_PACKAGES += chromium redis-server libgloo-dev
 # Reference implementations for fixtures and peer benchmarks only (never imported at run time).
 PEER_PACKAGES := python3-torch python3-torchaudio python3-sklearn python3-numpy python3-scipy
 NODE_STAMP := node_modules/.package-lock.json
@@ -33,11 +36,12 @@ apt-install:
 	if [ -n "$$missing" ]; then \
 	  echo "installing apt packages:$$missing"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $$missing; \
 	fi
 
 $(NODE_STAMP): package.json package-lock.json
-	ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
+	# better-sqlite3 (allowScripts) builds from source against Debian's Node headers: no header download.
+	npm_config_nodedir=/usr ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
 	@touch $@
 
 build: native ts
