@@ -79,6 +79,8 @@ async function loadEvalSet(
     if (o.format !== 'csv') spec.csv = undefined;
   }
   spec.classes = undefined;
+  // Folds, groups and weights organise training; a held-out manifest need not carry those columns.
+  if (spec.csv) spec.csv = { ...spec.csv, foldCol: undefined, groupCol: undefined, weightCol: undefined };
   const { dataset: raw } = await loadManifest(spec);
   const labelled = raw.items.every((it) => it.labels.length > 0);
   // The run's class order; a label the run never saw cannot be scored, and is named.
