@@ -16,6 +16,7 @@ namespace audiotag {
 void InitAddonData(Napi::Env env);
 bool InstallCpuAllocator();
 Napi::Value SetErrorClass(const Napi::CallbackInfo& info);
+void RegisterDistributed(Napi::Env env, Napi::Object exports);  // distributed.cc
 
 namespace {
 
@@ -136,6 +137,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterOptim(env, exports);
   RegisterPerf(env, exports);
   RegisterAllocator(env, exports);
+  RegisterDistributed(env, exports);
   return exports;
 }
 
