@@ -3,7 +3,7 @@
 // per phase the wall ms and the top ops by self time (ms and % of the step).
 //
 //   npx tsx bench/engine-profile.ts --models cnn-model-1,small-cnn,resnet18 --batch 32 --size 64 --threads 1 \
-//     [--memory-format channels-last] [--precision bf16] [--top 6]
+//     [--memory-format channels-last] [--precision bf16] [--top 6] [--mode infer: eval forward under noGrad]
 //
 // Wall time: on a loaded machine a phase includes time descheduled, so read the shares, and profile with
 // one thread (with two, one op's time includes waiting for the other thread).
@@ -24,6 +24,7 @@ const { values: a } = parseArgs({
     'memory-format': { type: 'string', default: 'contiguous' },
     precision: { type: 'string', default: 'fp32' },
     top: { type: 'string', default: '6' },
+    mode: { type: 'string', default: 'train' },
   },
 });
 
@@ -38,7 +39,9 @@ for (const name of a.models!.split(',')) {
   const shape = [Number(a.batch), ...getModelDefinition(name).input(config).exampleShape];
   for (let i = Math.max(shape.length - 2, 2); i < shape.length; i++) shape[i] = Number(a.size);
   const model = createModel(name, config);
-  model.train();
+  const infer = a.mode === 'infer';
+  if (infer) model.eval();
+  else model.train();
   if (cl) E.setMemoryFormat_(model.parameters(), 'channels-last');
   const opt = new Adam(model.parameters(), { lr: 1e-3 });
   const x0 = E.randn(shape);
@@ -57,6 +60,10 @@ for (const name of a.models!.split(',')) {
     E.tidy(() => {
       opt.zeroGrad();
       let loss: E.Tensor | null = null;
+      if (infer) {
+        timed('forward', last, () => E.noGrad(() => E.autocast({ enabled: bf16 }, () => void model.call(x))));
+        return;
+      }
       timed('forward', last, () => {
         const out = E.autocast({ enabled: bf16 }, () => model.call(x).clipwise);
         loss = crossEntropy(bf16 ? out.to('float32') : out, y);
