@@ -12,6 +12,7 @@ import { register as info } from './info.js';
 import { register as pipeline } from './pipeline.js';
 import { register as predict } from './predict.js';
 import { register as score } from './score.js';
+import { register as serve } from './serve.js';
 import { register as train } from './train.js';
 
 export type RegisterCommand = (program: Command) => void;
@@ -29,5 +30,6 @@ export const commands: RegisterCommand[] = [
   pipeline,
   predict,
   score,
+  serve,
   train,
 ];

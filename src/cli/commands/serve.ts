@@ -1,0 +1,84 @@
+// `audiotag serve --model RUN_DIR|model.onnx`: the HTTP tagging service (src/serve, docs/serve.md). Runs
+// until SIGINT/SIGTERM; jobs are kept in a SQLite file (--jobs-db) and resumed after a restart.
+import { existsSync } from 'node:fs';
+import type { Command } from 'commander';
+import type { JobOutput, JobPayload } from '../../serve/server.js';
+import { UsageError } from '../errors.js';
+import { optionalInt, parseList, parseNumber } from '../flags.js';
+
+interface ServeFlags {
+  model: string;
+  port: string;
+  host: string;
+  maxMb: string;
+  maxSeconds: string;
+  concurrency: string;
+  maxWaiting: string;
+  timeout: string;
+  apiKey?: string;
+  cors?: string;
+  jobsDb?: string;
+  workers?: string;
+}
+
+export function register(program: Command): void {
+  program
+    .command('serve')
+    .description('serve a model over HTTP: POST /v1/tag, jobs, /v1/models, /healthz, /metrics, /openapi.json')
+    .requiredOption('--model <path>', 'run directory written by audiotag train, or an exported model.onnx')
+    .option('--port <n>', 'TCP port (0: any free port)', '8080')
+    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .option('--max-mb <n>', 'largest upload in MB (413 above)', '50')
+    .option('--max-seconds <s>', 'longest recording for /v1/tag in seconds (413 above)', '600')
+    .option('--concurrency <n>', 'recordings tagged at once', '2')
+    .option('--max-waiting <n>', 'requests waiting for a slot before 429', '16')
+    .option('--timeout <s>', 'per-request time limit in seconds (503 after it)', '60')
+    .option('--api-key <key>', 'require this key on /v1 routes (or set AUDIOTAG_API_KEY)')
+    .option('--cors <origins>', 'comma-separated origins allowed by CORS (default: CORS off)')
+    .option('--jobs-db <file>', 'SQLite file of the job queue (default: no /v1/jobs)')
+    .action(async (flags: ServeFlags) => {
+      const port = parseNumber('--port', flags.port, { int: true, min: 0, max: 65535 });
+      const maxMb = parseNumber('--max-mb', flags.maxMb, { above: 0 });
+      const maxSeconds = parseNumber('--max-seconds', flags.maxSeconds, { above: 0 });
+      const concurrency = parseNumber('--concurrency', flags.concurrency, { int: true, min: 1 });
+      const maxWaiting = optionalInt('--max-waiting', flags.maxWaiting, 0) ?? 16;
+      const timeout = parseNumber('--timeout', flags.timeout, { above: 0 });
+      if (!existsSync(flags.model)) throw new UsageError(`--model: ${flags.model} does not exist`);
+      const apiKey = flags.apiKey ?? process.env.AUDIOTAG_API_KEY;
+      if (apiKey !== undefined && apiKey.length < 8)
+        throw new UsageError('--api-key must be at least 8 characters');
+      const cors = parseList('--cors', flags.cors);
+      const { Tagger } = await import('../../infer/tagger.js');
+      const { createServer, startWorker } = await import('../../serve/server.js');
+      const tagger = await Tagger.load(flags.model);
+      let queue: import('../../serve/sqlite-queue.js').SqliteJobQueue<JobPayload, JobOutput> | undefined;
+      let worker: { stop: () => Promise<void> } | undefined;
+      if (flags.jobsDb) {
+        const { SqliteJobQueue } = await import('../../serve/sqlite-queue.js');
+        queue = new SqliteJobQueue<JobPayload, JobOutput>(flags.jobsDb);
+      }
+      const app = await createServer(tagger, {
+        maxBytes: Math.round(maxMb * 1024 * 1024),
+        maxSeconds,
+        concurrency,
+        maxWaiting,
+        timeoutMs: timeout * 1000,
+        apiKey,
+        corsOrigins: cors,
+        queue,
+        jobDir: flags.jobsDb ? `${flags.jobsDb}.files` : undefined,
+      });
+      if (queue) worker = startWorker(tagger, queue);
+      const address = await app.listen({ port, host: flags.host });
+      process.stderr.write(`audiotag serve: listening on ${address}\n`);
+      await new Promise<void>((res) => {
+        const stop = () => res();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      await app.close();
+      await worker?.stop();
+      await queue?.close();
+      await tagger.dispose();
+    });
+}
