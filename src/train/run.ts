@@ -22,6 +22,7 @@ import * as E from '../engine/index.js';
 import { computeMetrics, defaultMetrics } from '../metrics/index.js';
 import { createModel } from '../models/index.js';
 import type { AudioModel } from '../models/types.js';
+import { liveTrainingReport } from '../report/training.js';
 import { configToYaml, type ResolvedConfig } from './config.js';
 import type { PreparedData } from './data.js';
 import { initFromCheckpoint } from './finetune.js';
@@ -96,7 +97,7 @@ export function summarise(values: number[]): MetricSummary {
 }
 
 /** Files a run writes at its top level (what --force removes, besides fold directories). */
-const RUN_FILES = ['config.yaml', 'log.jsonl', 'metrics.json', 'oof.csv'];
+const RUN_FILES = ['config.yaml', 'log.jsonl', 'metrics.json', 'oof.csv', 'report.html', 'charts'];
 
 /** The run directory holds a run with another config that has trained something (the CLI says --force). */
 export class RunExistsError extends Error {
@@ -124,7 +125,7 @@ function prepareOut(out: string, yaml: string, force: boolean): void {
     const old = readFileSync(cfgPath, 'utf8');
     if (old === yaml) return;
     if (!force && hasProgress(out)) throw new RunExistsError(out, cfgPath);
-    for (const f of RUN_FILES) rmSync(join(out, f), { force: true });
+    for (const f of RUN_FILES) rmSync(join(out, f), { force: true, recursive: true });
     for (const d of readdirSync(out))
       if (/^fold\d+$/.test(d)) rmSync(join(out, d), { recursive: true, force: true });
   }
@@ -239,6 +240,8 @@ interface FoldContext {
   out: string;
   reporter: Reporter;
   onEpoch?: RunOptions['onEpoch'];
+  /** The run's report.html, rewritten after every epoch (src/report/training.ts). */
+  report?: { update(): void };
 }
 
 /** A fresh model for a fold (seeded by the fold), initialised from a checkpoint when configured. */
@@ -306,6 +309,7 @@ function foldTrainOptions(
         join(ctx.out, 'log.jsonl'),
         `${JSON.stringify({ fold: split.fold, ...flatten(record) })}\n`,
       );
+      ctx.report?.update();
       ctx.onEpoch?.(split.fold, record);
     },
   };
@@ -373,6 +377,7 @@ async function trainFold(plan: TrainingPlan, split: FoldSplit, ctx: FoldContext)
     writeFileSync(join(dir, 'result.json'), `${JSON.stringify(report, null, 2)}\n`);
     // metrics.json and oof.csv after every fold, so a long run shows what it has so far.
     aggregateRun(ctx.out, plan.data, plan.config, plan.classes);
+    ctx.report?.update();
     reporter.message(
       `${label}: best epoch ${result.bestEpoch}: ${Object.entries(result.best)
         .map(([n, v]) => `${n} ${v.toFixed(4)}`)
@@ -395,11 +400,36 @@ export async function runTraining(opts: RunOptions): Promise<RunMetrics> {
   const wanted = wantedFolds(plan, opts.folds);
   prepareOut(out, configToYaml(plan.resolvedConfig), opts.force ?? false);
   reporter.message(describeRun(plan));
-  for (const split of plan.data.splits)
-    if (wanted.includes(split.fold)) await trainFold(plan, split, { out, reporter, onEpoch: opts.onEpoch });
+  const report = liveTrainingReport(out, reportInfo(plan));
+  try {
+    for (const split of plan.data.splits)
+      if (wanted.includes(split.fold))
+        await trainFold(plan, split, { out, reporter, onEpoch: opts.onEpoch, report });
+  } finally {
+    await report.flush();
+  }
   const summary = aggregateRun(out, plan.data, plan.config, plan.classes);
+  report.update();
+  await report.flush();
   reporter.message(runSummaryText(summary));
   return summary;
+}
+
+/** What the run's report.html needs of the dataset: classes, true labels and audio files by clip. */
+function reportInfo(plan: TrainingPlan): Parameters<typeof liveTrainingReport>[1] {
+  const { dataset } = plan.data;
+  const index = new Map(dataset.classes.map((c, j) => [c, j]));
+  return {
+    classes: plan.classes,
+    multiLabel: dataset.multiLabel,
+    labelsById: new Map(
+      dataset.items.map((it) => [
+        it.id,
+        it.labels.map((l) => index.get(l)).filter((j): j is number => j !== undefined),
+      ]),
+    ),
+    pathById: new Map(dataset.items.map((it) => [it.id, it.path])),
+  };
 }
 
 function flatten(r: EpochRecord): Record<string, unknown> {

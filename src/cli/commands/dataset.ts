@@ -14,6 +14,7 @@ import {
 import { UsageError } from '../errors.js';
 import { optionalChoice, optionalNumber, parseNumber, requireInputDir, requireInputFile } from '../flags.js';
 import { createProgress } from '../progress.js';
+import { addDatasetInspect } from './dataset-inspect.js';
 import { addDatasetNoisy } from './dataset-noisy.js';
 import { addDatasetPrepare } from './dataset-prepare.js';
 
@@ -42,6 +43,7 @@ export function register(program: Command): void {
   const dataset = program.command('dataset').description('inspect and check datasets');
   addDatasetPrepare(dataset);
   addDatasetNoisy(dataset);
+  addDatasetInspect(dataset);
   dataset
     .command('validate <manifest>')
     .description(

@@ -1,0 +1,67 @@
+// `audiotag dataset inspect <manifest|folder> --out report.html [--json]`: the dataset report
+// (src/report/dataset.ts). Every clip is decoded once.
+import { existsSync } from 'node:fs';
+import type { Command } from 'commander';
+import { MANIFEST_FORMATS, type ManifestFormat, readManifest } from '../../data/index.js';
+import { inspectDataset, writeDatasetReport } from '../../report/dataset.js';
+import { UsageError } from '../errors.js';
+import { optionalChoice, parseNumber, requireExt, requireInputDir, requireOutputFile } from '../flags.js';
+import { createProgress } from '../progress.js';
+
+interface InspectFlags {
+  format?: string;
+  audioDir?: string;
+  out?: string;
+  json?: boolean;
+  jobs: string;
+  quiet?: boolean;
+}
+
+export function addDatasetInspect(dataset: Command): void {
+  dataset
+    .command('inspect <manifest>')
+    .description(
+      'class counts, durations, formats, unusual lengths, silent and clipped clips: an HTML report and/or JSON',
+    )
+    .option('--out <file.html>', 'write the HTML report here (charts also as SVG/PNG in charts/ beside it)')
+    .option('--json', 'print the facts (summary, flagged clips) as JSON on stdout')
+    .option('--format <format>', `${MANIFEST_FORMATS.join('|')} (default: from the header, or folder)`)
+    .option('--audio-dir <dir>', "folder the manifest's file names are relative to")
+    .option('--jobs <n>', 'files decoded at once', '2')
+    .option('--quiet', 'no progress')
+    .action(async (manifest: string, flags: InspectFlags) => {
+      optionalChoice('--format', flags.format, MANIFEST_FORMATS);
+      const jobs = parseNumber('--jobs', flags.jobs, { int: true, min: 1 });
+      if (!flags.out && !flags.json)
+        throw new UsageError('dataset inspect needs --out <file.html>, --json or both');
+      if (flags.out) {
+        requireExt('--out', flags.out, '.html');
+        requireOutputFile('--out', flags.out);
+      }
+      if (flags.audioDir !== undefined) requireInputDir('--audio-dir', flags.audioDir);
+      if (!existsSync(manifest)) throw new UsageError(`${manifest}: no such manifest file or folder`);
+      const result = await readManifest({
+        path: manifest,
+        format: flags.format as ManifestFormat | undefined,
+        audioDir: flags.audioDir,
+      });
+      const total = result.dataset.items.length;
+      const bar = createProgress('inspecting', total, { unit: 'clips', minTotal: 50, quiet: flags.quiet });
+      const r = await inspectDataset(result.dataset, {
+        concurrency: jobs,
+        onProgress: (done) => bar.update(done),
+      });
+      bar.stop();
+      if (flags.out) await writeDatasetReport(flags.out, r, manifest);
+      if (flags.json) {
+        const { clips, ...rest } = r;
+        const unreadable = clips.filter((c) => c.error).map((c) => ({ id: c.id, error: c.error }));
+        process.stdout.write(`${JSON.stringify({ ...rest, unreadable }, null, 2)}\n`);
+      } else {
+        const s = r.summary;
+        process.stdout.write(
+          `${manifest}: ${s.clips} clip(s), ${s.classes} class(es), ${s.totalHours.toFixed(2)} h; ${r.unusualLength.length} unusual length(s), ${r.silent.length} silent, ${r.clipped.length} clipped, ${s.unreadable} unreadable; report: ${flags.out}\n`,
+        );
+      }
+    });
+}

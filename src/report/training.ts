@@ -1,0 +1,219 @@
+// The training report of a run directory (<run>/report.html, charts in <run>/charts/): loss, metric and
+// learning-rate curves per fold from log.jsonl, and the evaluation section on the out-of-fold scores
+// (the run's oof.csv, or the folds' best-epoch oof.csv while the first folds train). `audiotag train`
+// rewrites it after every epoch, so it can be opened while training runs.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { warnOnce } from '../core/log.js';
+import { chart } from './charts.js';
+import { type EvaluationInput, evaluationSections } from './evaluation.js';
+import { type Section, writeReport } from './html.js';
+
+export interface TrainingReportInfo {
+  classes: string[];
+  multiLabel: boolean;
+  /** True class indices of every clip the run knows, by clip name. */
+  labelsById: Map<string, number[]>;
+  /** Audio file of each clip, for the players of the worst clips. */
+  pathById?: Map<string, string>;
+  title?: string;
+}
+
+/** Reads an oof.csv / predictions.csv (fname then one column per class): ids and row-major scores. */
+export function readScoresFile(file: string, nClasses: number): { ids: string[]; scores: Float32Array } {
+  const lines = readFileSync(file, 'utf8')
+    .split(/\r?\n/)
+    .filter((l) => l.length > 0);
+  const ids: string[] = [];
+  const scores = new Float32Array((lines.length - 1) * nClasses);
+  for (let r = 1; r < lines.length; r++) {
+    const parts = lines[r]!.split(',');
+    const nums = parts.slice(-nClasses).map(Number);
+    if (nums.length !== nClasses || nums.some((v) => !Number.isFinite(v)))
+      throw new Error(`${file}: line ${r + 1}: expected a clip name and ${nClasses} scores`);
+    let id = parts.slice(0, -nClasses).join(',');
+    if (id.startsWith('"') && id.endsWith('"')) id = id.slice(1, -1).replace(/""/g, '"');
+    ids.push(id);
+    scores.set(nums, (r - 1) * nClasses);
+  }
+  return { ids, scores };
+}
+
+/** The out-of-fold scores so far: the run's oof.csv, else every fold's oof.csv together. */
+function readOof(runDir: string, nClasses: number): { ids: string[]; scores: Float32Array } | null {
+  const run = join(runDir, 'oof.csv');
+  const files = existsSync(run)
+    ? [run]
+    : readdirSync(runDir)
+        .filter((d) => /^fold\d+$/.test(d))
+        .map((d) => join(runDir, d, 'oof.csv'))
+        .filter(existsSync);
+  if (files.length === 0) return null;
+  const parts = files.map((f) => readScoresFile(f, nClasses));
+  const ids = parts.flatMap((p) => p.ids);
+  const scores = new Float32Array(ids.length * nClasses);
+  let at = 0;
+  for (const p of parts) {
+    scores.set(p.scores, at);
+    at += p.scores.length;
+  }
+  return { ids, scores };
+}
+
+export type LogRecord = Record<string, number | boolean> & { fold: number; epoch: number };
+
+export function readLog(runDir: string): LogRecord[] {
+  const p = join(runDir, 'log.jsonl');
+  if (!existsSync(p)) return [];
+  return readFileSync(p, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as LogRecord);
+}
+
+const NOT_METRICS = new Set(['fold', 'epoch', 'lr', 'train_loss', 'val_loss', 'improved', 'seconds']);
+
+/** Curves from log.jsonl: loss (train and validation per fold), each validation metric, learning rate. */
+export async function curveSection(log: readonly LogRecord[]): Promise<Section> {
+  const loss = log.flatMap((r) => [
+    { fold: `fold ${r.fold}`, epoch: r.epoch, split: 'train', loss: r.train_loss },
+    ...(typeof r.val_loss === 'number'
+      ? [{ fold: `fold ${r.fold}`, epoch: r.epoch, split: 'validation', loss: r.val_loss }]
+      : []),
+  ]);
+  const metricNames = [
+    ...new Set(
+      log.flatMap((r) => Object.keys(r).filter((k) => !NOT_METRICS.has(k) && typeof r[k] === 'number')),
+    ),
+  ];
+  const metrics = log.flatMap((r) =>
+    metricNames
+      .filter((m) => typeof r[m] === 'number')
+      .map((m) => ({ fold: `fold ${r.fold}`, epoch: r.epoch, metric: m, value: r[m] })),
+  );
+  const lr = log.map((r) => ({ fold: `fold ${r.fold}`, epoch: r.epoch, lr: r.lr }));
+  const x = { field: 'epoch', type: 'quantitative' as const, title: 'epoch', axis: { tickMinStep: 1 } };
+  const color = { field: 'fold', type: 'nominal' as const, title: 'fold' };
+  return {
+    title: 'Training curves',
+    blocks: [
+      {
+        kind: 'chart',
+        chart: await chart('loss', 'Loss per epoch (solid: train, dashed: validation)', {
+          data: { values: loss },
+          width: 360,
+          height: 260,
+          mark: { type: 'line', point: true },
+          encoding: {
+            x,
+            y: { field: 'loss', type: 'quantitative', title: 'loss' },
+            color,
+            strokeDash: { field: 'split', type: 'nominal', title: 'split' },
+          },
+        }),
+      },
+      {
+        kind: 'chart',
+        chart: await chart('metrics', 'Validation metrics per epoch', {
+          data: { values: metrics },
+          width: 360,
+          height: 260,
+          mark: { type: 'line', point: true },
+          encoding: {
+            x,
+            y: { field: 'value', type: 'quantitative', title: 'value' },
+            color: { field: 'metric', type: 'nominal', title: 'metric' },
+            strokeDash: color,
+          },
+        }),
+      },
+      {
+        kind: 'chart',
+        chart: await chart('lr', 'Learning rate', {
+          data: { values: lr },
+          width: 360,
+          height: 260,
+          mark: { type: 'line', point: true },
+          encoding: {
+            x,
+            y: { field: 'lr', type: 'quantitative', title: 'learning rate', axis: { format: '.1e' } },
+            color,
+          },
+        }),
+      },
+    ],
+  };
+}
+
+/** Writes <runDir>/report.html from what the run directory holds now; returns its path. */
+export async function writeTrainingReport(runDir: string, info: TrainingReportInfo): Promise<string> {
+  const log = readLog(runDir);
+  const sections: Section[] = [];
+  if (log.length > 0) sections.push(await curveSection(log));
+  const oof = readOof(runDir, info.classes.length);
+  if (oof) {
+    const keep = oof.ids.map((id, i) => (info.labelsById.has(id) ? i : -1)).filter((i) => i >= 0);
+    const c = info.classes.length;
+    const scores = new Float32Array(keep.length * c);
+    keep.forEach((i, r) => {
+      scores.set(oof.scores.subarray(i * c, (i + 1) * c), r * c);
+    });
+    const ids = keep.map((i) => oof.ids[i]!);
+    const e: EvaluationInput = {
+      classes: info.classes,
+      ids,
+      scores,
+      labels: ids.map((id) => info.labelsById.get(id)!),
+      multiLabel: info.multiLabel,
+      paths: ids.map((id) => info.pathById?.get(id)),
+    };
+    if (ids.length > 0) {
+      const ev = await evaluationSections(e, runDir);
+      ev[0]!.title = `Out-of-fold evaluation, best epoch of each fold (${ids.length} clips)`;
+      sections.push(...ev);
+    }
+  }
+  const file = join(runDir, 'report.html');
+  const last = log[log.length - 1];
+  writeReport(
+    file,
+    info.title ?? 'Training report',
+    sections,
+    `${runDir} · ${log.length} epoch record(s)${last ? `, last: fold ${last.fold} epoch ${last.epoch}` : ''} · written ${new Date().toISOString()}`,
+  );
+  return file;
+}
+
+/** Keeps <runDir>/report.html current while a run trains: `update()` after each epoch schedules a rewrite
+ * (one at a time; updates during a write fold into one more), `flush()` waits for the last one. A report
+ * that cannot be written is a warning through the logger, never a failed run. */
+export function liveTrainingReport(
+  runDir: string,
+  info: TrainingReportInfo,
+): { update(): void; flush(): Promise<void> } {
+  let running: Promise<void> | null = null;
+  let again = false;
+  const write = async (): Promise<void> => {
+    do {
+      again = false;
+      try {
+        await writeTrainingReport(runDir, info);
+      } catch (e) {
+        warnOnce(
+          `report:${runDir}`,
+          `${join(runDir, 'report.html')}: the training report could not be written: ${(e as Error).message}`,
+        );
+      }
+    } while (again);
+    running = null;
+  };
+  return {
+    update() {
+      if (running) again = true;
+      else running = write();
+    },
+    async flush() {
+      while (running) await running;
+    },
+  };
+}
