@@ -50,6 +50,8 @@ export interface RunOptions {
   reporter?: Reporter;
   /** Called after every epoch of every fold (tests use it to simulate a crash). */
   onEpoch?: (fold: number, record: EpochRecord) => void;
+  /** Data-parallel training over a c10d process group (docs/distributed.md). */
+  dist?: TrainOptions['dist'];
 }
 
 export interface MetricSummary {
@@ -240,6 +242,7 @@ interface FoldContext {
   out: string;
   reporter: Reporter;
   onEpoch?: RunOptions['onEpoch'];
+  dist?: RunOptions['dist'];
   /** The run's report.html, rewritten after every epoch (src/report/training.ts). */
   report?: { update(): void };
 }
@@ -304,6 +307,7 @@ function foldTrainOptions(
     },
     label: ctx.label,
     reporter: ctx.reporter,
+    dist: ctx.dist,
     onEpoch: (record) => {
       appendFileSync(
         join(ctx.out, 'log.jsonl'),
@@ -400,17 +404,20 @@ export async function runTraining(opts: RunOptions): Promise<RunMetrics> {
   const wanted = wantedFolds(plan, opts.folds);
   prepareOut(out, configToYaml(plan.resolvedConfig), opts.force ?? false);
   reporter.message(describeRun(plan));
-  const report = liveTrainingReport(out, reportInfo(plan));
+  // The report is written by rank 0 alone in data-parallel runs.
+  const report = opts.dist && opts.dist.rank !== 0 ? undefined : liveTrainingReport(out, reportInfo(plan));
   try {
     for (const split of plan.data.splits)
       if (wanted.includes(split.fold))
-        await trainFold(plan, split, { out, reporter, onEpoch: opts.onEpoch, report });
+        await trainFold(plan, split, { out, reporter, onEpoch: opts.onEpoch, dist: opts.dist, report });
   } finally {
-    await report.flush();
+    await report?.flush();
   }
   const summary = aggregateRun(out, plan.data, plan.config, plan.classes);
-  report.update();
-  await report.flush();
+  if (report) {
+    report.update();
+    await report.flush();
+  }
   reporter.message(runSummaryText(summary));
   return summary;
 }

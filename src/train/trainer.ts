@@ -14,6 +14,7 @@ import { mixSeed, STREAM } from '../core/random.js';
 import { parseCsv } from '../data/csv.js';
 import type { Batch, BatchSource } from '../data/loader.js';
 import type { Dataset } from '../data/types.js';
+import { type ProcessGroup, shardRange } from '../distributed/index.js';
 import * as E from '../engine/index.js';
 import { Adam, AdamW, clipGradNorm, type Optimizer, SGD } from '../engine/optim.js';
 import { computeMetrics } from '../metrics/index.js';
@@ -119,6 +120,9 @@ export interface TrainOptions {
   reporter?: Reporter;
   /** After each epoch's checkpoint (the log writer; tests throw here to simulate a crash). */
   onEpoch?: (record: EpochRecord) => void;
+  /** Data-parallel training (docs/distributed.md): each rank trains on its shard of every batch and the
+   * gradients are averaged over the ranks before the optimiser step; rank 0's weights start everyone. */
+  dist?: ProcessGroup | null;
 }
 
 export interface TrainResult {
@@ -286,6 +290,14 @@ class FoldTrainer {
     );
   }
 
+  /** Data-parallel runs: every rank starts from rank 0's weights and buffers (and EMA copy). */
+  broadcastInitial(): void {
+    const d = this.o.dist;
+    if (!d) return;
+    d.broadcast([...this.model.parameters(), ...this.model.buffers()], 0);
+    if (this.ema) d.broadcast([...this.ema.copy.parameters(), ...this.ema.copy.buffers()], 0);
+  }
+
   /** The epochs left to train (none when the state says finished). */
   async run(): Promise<void> {
     for (let epoch = this.st.epochsDone; epoch < this.o.epochs && !this.st.finished; epoch++) {
@@ -369,18 +381,50 @@ class FoldTrainer {
   private trainStep(batch: Batch, params: E.Tensor[]): number {
     const t = this.tensorOpts;
     return E.tidy(() => {
-      const x0 = E.fromNDArray(batch.inputs, t);
+      let x0 = E.fromNDArray(batch.inputs, t);
+      let y = E.fromNDArray(batch.targets, t);
+      let w = batch.weights ? E.tensor(batch.weights, [batch.weights.length], t) : null;
+      const dist = this.o.dist;
+      // Data-parallel: this rank's rows of the global batch; its mean loss is scaled by its share, so the
+      // average over the ranks is the global batch's loss (and gradient).
+      let scale = 1;
+      if (dist) {
+        const rows = batch.ids.length;
+        const [a, b] = shardRange(rows, dist.rank, dist.worldSize);
+        const bw = batch.weights;
+        const share = (i: number, j: number) => (bw ? bw.subarray(i, j).reduce((s, v) => s + v, 0) : j - i);
+        scale = (share(a, b) * dist.worldSize) / Math.max(share(0, rows), 1e-12);
+        x0 = x0.slice(0, a, b);
+        y = y.slice(0, a, b);
+        w = w ? w.slice(0, a, b) : null;
+      }
       const x =
         this.o.memoryFormat === 'channels-last' && x0.ndim === 4 ? x0.contiguous('channels-last') : x0;
-      const y = E.fromNDArray(batch.targets, t);
-      const w = batch.weights ? E.tensor(batch.weights, [batch.weights.length], t) : null;
+      const empty = x.shape[0] === 0;
       const bf16 = this.o.precision === 'bf16';
-      const out = E.autocast({ enabled: bf16, device: this.device }, () => this.model.call(x).clipwise);
-      const l = this.loss(bf16 ? out.to('float32') : out, y, w);
-      const v = l.item();
+      const l = empty
+        ? E.zeros([], t)
+        : this.loss(
+            (() => {
+              const out = E.autocast(
+                { enabled: bf16, device: this.device },
+                () => this.model.call(x).clipwise,
+              );
+              return bf16 ? out.to('float32') : out;
+            })(),
+            y,
+            w,
+          ).mul(scale);
+      let v: number;
+      if (dist) {
+        const lv = l.detach().reshape([1]);
+        dist.allreduce([lv], true);
+        v = lv.item();
+      } else v = l.item();
       if (!Number.isFinite(v)) return v;
       this.opt.zeroGrad();
-      l.backward();
+      if (!empty) l.backward();
+      dist?.allreduceGrads(params);
       if (this.o.clipGradNorm) clipGradNorm(params, this.o.clipGradNorm);
       this.opt.step();
       return v;
@@ -534,6 +578,7 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
   const trainer = new FoldTrainer(o);
   try {
     trainer.restore();
+    trainer.broadcastInitial();
     await trainer.run();
   } finally {
     trainer.dispose();

@@ -1,10 +1,13 @@
 // `audiotag train`: trains a run from a YAML config (every key also settable as a dotted flag, e.g.
 // `--train.epochs 5 --data.manifest other.csv`) into a run directory; see docs/train.md.
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { SchemaError } from '../../core/errors.js';
+import { rankLayoutFromEnv } from '../../distributed/env.js';
+import { launchLocal, parseMaster, withoutFlags } from '../../distributed/launch.js';
 import { ConfigError, loadTrainConfig, parseOverrideArgs } from '../../train/config.js';
 import { UsageError } from '../errors.js';
-import { parseFoldList, requireInputFile, requireOutputDir } from '../flags.js';
+import { parseFoldList, parseNumber, requireInputFile, requireOutputDir } from '../flags.js';
 import { trainReporter } from '../progress.js';
 
 interface TrainFlags {
@@ -13,7 +16,13 @@ interface TrainFlags {
   folds?: string;
   quiet?: boolean;
   force?: boolean;
+  nproc?: string;
+  nnodes?: string;
+  nodeRank?: string;
+  master?: string;
 }
+
+const LAUNCH_FLAGS = ['--nproc', '--nnodes', '--node-rank', '--master'];
 
 export { parseFoldList };
 
@@ -47,6 +56,10 @@ export function register(program: Command): void {
     .option('--folds <list>', 'train only these fold indices, e.g. 1,3 (the i of fold<i>)')
     .option('--quiet', 'no progress bar or epoch lines')
     .option('--force', 'replace a run with a different config in --out')
+    .option('--nproc <n>', 'data-parallel training: processes on this machine (docs/distributed.md)')
+    .option('--nnodes <n>', 'machines taking part (each runs the same command with its --node-rank)')
+    .option('--node-rank <k>', 'this machine among --nnodes (0 hosts the rendezvous)')
+    .option('--master <addr:port>', "node 0's address and a free port (default 127.0.0.1 and a free port)")
     .allowUnknownOption(true)
     .allowExcessArguments(true)
     .addHelpText(
@@ -60,6 +73,22 @@ export function register(program: Command): void {
       const folds = parseFoldList('--folds', flags.folds);
       if (flags.config !== undefined) requireInputFile('--config', flags.config);
       requireOutputDir('--out', flags.out);
+      const nproc =
+        flags.nproc === undefined ? 1 : parseNumber('--nproc', flags.nproc, { int: true, min: 1 });
+      const nnodes =
+        flags.nnodes === undefined ? 1 : parseNumber('--nnodes', flags.nnodes, { int: true, min: 1 });
+      const nodeRank =
+        flags.nodeRank === undefined
+          ? 0
+          : parseNumber('--node-rank', flags.nodeRank, { int: true, min: 0, max: nnodes - 1 });
+      let master = { addr: '127.0.0.1', port: 0 };
+      if (flags.master !== undefined) {
+        try {
+          master = parseMaster('--master', flags.master);
+        } catch (e) {
+          throw new UsageError((e as Error).message);
+        }
+      } else if (nnodes > 1) throw new UsageError('--nnodes above 1 needs --master ADDR:PORT (node 0)');
       let config: ReturnType<typeof loadTrainConfig>;
       let overrides: [string, unknown][] = [];
       try {
@@ -69,16 +98,36 @@ export function register(program: Command): void {
         if (e instanceof ConfigError) throw configUsageError(e.problems, flags.config, overrides);
         throw e;
       }
+      if (nproc * nnodes > 1 && process.env.WORLD_SIZE === undefined) {
+        // The launcher: this process only starts the ranks (each reruns this command) and waits.
+        const code = await launchLocal({
+          nproc,
+          nnodes,
+          nodeRank,
+          masterAddr: master.addr,
+          masterPort: master.port,
+          argv: withoutFlags(process.argv.slice(1), LAUNCH_FLAGS),
+        });
+        if (code !== 0) throw new Error(`a training rank exited with code ${code}`);
+        return;
+      }
       // Imported here: it loads the engine (libtorch), which the rest of the CLI does not need.
       const { runTraining, RunExistsError } = await import('../../train/run.js');
+      // A rank of a data-parallel run (torchrun's variables): rank 0 writes --out; the others keep their
+      // own copy of the run state (for resume) in --out/rank<k>, quietly.
+      const layout = rankLayoutFromEnv();
+      const { ProcessGroup } = await import('../../distributed/index.js');
+      const dist = layout && layout.worldSize > 1 ? ProcessGroup.init(layout) : null;
+      const out = dist && dist.rank > 0 ? join(flags.out, `rank${dist.rank}`) : flags.out;
       let summary: Awaited<ReturnType<typeof runTraining>>;
       try {
         summary = await runTraining({
           config,
-          out: flags.out,
+          out,
           folds,
           force: flags.force,
-          reporter: trainReporter(flags.quiet),
+          reporter: trainReporter(flags.quiet || (dist !== null && dist.rank > 0)),
+          dist,
         });
       } catch (e) {
         if (e instanceof RunExistsError)
@@ -88,7 +137,10 @@ export function register(program: Command): void {
         if (e instanceof SchemaError && e.problems.every((p) => p.startsWith('model.')))
           throw configUsageError(e.problems, flags.config, overrides);
         throw e;
+      } finally {
+        dist?.destroy();
       }
+      if (dist && dist.rank > 0) return;
       const main = Object.entries(summary.metrics)
         .map(([n, s]) => `${n} ${s.mean.toFixed(4)} ± ${s.std.toFixed(4)}`)
         .join(', ');
