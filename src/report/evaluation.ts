@@ -1,7 +1,8 @@
 // The evaluation section shared by the training report (out-of-fold scores) and `audiotag evaluate`:
 // per-class table, confusion matrix (counts and normalised), precision-recall and ROC curves per class,
 // a calibration curve and the worst-predicted clips.
-import { relative } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import {
   binaryAveragePrecision,
   binaryRocAuc,
@@ -9,7 +10,7 @@ import {
   precisionRecallF1PerClass,
 } from '../metrics/index.js';
 import { chart } from './charts.js';
-import { escapeHtml, type Section } from './html.js';
+import { escapeHtml, type Section, writeReport } from './html.js';
 
 export interface EvaluationInput {
   classes: string[];
@@ -355,4 +356,22 @@ export async function evaluationSections(
       ],
     },
   ];
+}
+
+/** Writes <dir>/report.html (charts in <dir>/charts/) with the evaluation section; returns its path. */
+export async function writeEvaluationReport(
+  dir: string,
+  e: EvaluationInput,
+  title = 'Evaluation report',
+  meta = '',
+): Promise<string> {
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'report.html');
+  writeReport(
+    file,
+    title,
+    await evaluationSections(e, dir),
+    `${meta}${meta ? ' · ' : ''}written ${new Date().toISOString()}`,
+  );
+  return file;
 }

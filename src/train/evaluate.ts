@@ -9,6 +9,7 @@ import * as E from '../engine/index.js';
 import { computeMetrics, defaultMetrics } from '../metrics/index.js';
 import { loadModel } from '../models/index.js';
 import { readCheckpointConfig } from '../nn/checkpoint.js';
+import { writeEvaluationReport } from '../report/evaluation.js';
 import type { ResolvedConfig } from './config.js';
 import { manifestSpec } from './data.js';
 import { openFoldLoaders, planLoaders } from './plan.js';
@@ -25,6 +26,8 @@ export interface EvaluateOptions {
   audioDir?: string;
   /** Fold indices to use (default: every fold with a best checkpoint). */
   folds?: number[];
+  /** Folder for the HTML evaluation report (report.html, charts/); none when absent. */
+  reportDir?: string;
   /** Output folder for metrics.json and predictions.csv (default <run>/eval-<manifest name>). */
   out?: string;
   metrics?: string[];
@@ -175,6 +178,25 @@ export async function evaluateRun(o: EvaluateOptions): Promise<EvaluateResult> {
     per_fold: perFold,
   };
   writeFileSync(join(out, 'metrics.json'), `${JSON.stringify(record, null, 2)}\n`);
+  if (o.reportDir && labelled) {
+    const index = new Map(classes.map((c, j) => [c, j]));
+    const items = served.map((i) => dataset.items[i]!);
+    await writeEvaluationReport(
+      resolve(o.reportDir),
+      {
+        classes,
+        ids: items.map((it) => it.id),
+        scores: selectRows(ensemble, classes.length, served),
+        labels: items.map((it) =>
+          it.labels.map((l) => index.get(l)).filter((j): j is number => j !== undefined),
+        ),
+        multiLabel: dataset.multiLabel,
+        paths: items.map((it) => it.path),
+      },
+      `Evaluation: ${basename(o.manifest)}`,
+      `run ${runDir} · manifest ${resolve(o.manifest)} · folds ${folds.join(', ')}`,
+    );
+  }
   return { out, folds, clips: dataset.items.length, metrics, perFold };
 }
 

@@ -19,6 +19,7 @@ interface EvaluateFlags {
   audioDir?: string;
   folds?: string;
   out?: string;
+  reportDir?: string;
   metric?: string;
   json?: boolean;
 }
@@ -36,6 +37,10 @@ export function register(program: Command): void {
     )
     .option('--folds <list>', 'fold models to use, e.g. 0,2 (default: every trained fold)')
     .option('--out <dir>', 'where metrics.json and predictions.csv go (default <run>/eval-<manifest name>)')
+    .option(
+      '--report-dir <dir>',
+      'write an HTML report there: per-class table, confusion matrix, PR/ROC, calibration, worst clips',
+    )
     .option('--metric <names>', "comma-separated metrics (default: the run's train.metrics)")
     .option('--json', 'print metrics.json instead of the table')
     .action(async (flags: EvaluateFlags) => {
@@ -45,6 +50,7 @@ export function register(program: Command): void {
       requireInputFile('--manifest', flags.manifest);
       if (flags.audioDir !== undefined) requireInputDir('--audio-dir', flags.audioDir);
       if (flags.out !== undefined) requireOutputDir('--out', flags.out);
+      if (flags.reportDir !== undefined) requireOutputDir('--report-dir', flags.reportDir);
       // Imported here: it loads the engine (libtorch), which the rest of the CLI does not need.
       const { evaluateRun, evaluateTable } = await import('../../train/evaluate.js');
       let bar: Progress | undefined;
@@ -55,6 +61,7 @@ export function register(program: Command): void {
         audioDir: flags.audioDir,
         folds: parseFoldList('--folds', flags.folds),
         out: flags.out,
+        reportDir: flags.reportDir,
         metrics,
         onProgress: (done, total) => {
           bar ??= createProgress('features', total, { unit: 'clips', minTotal: 50 });
