@@ -12,6 +12,8 @@ const METHODS: [string, string][] = [
   ['union', 'curated + noisy as is'],
   ['warmup', 'warm-up pipeline (ensemble of stages 2-4)'],
   ['warmup:stage2', 'noisy pre-training → curated fine-tuning (warm-up stage 2)'],
+  ['warmup:stage3', 'warm-up stage 3 alone (curated + selected noisy)'],
+  ['warmup:stage4', 'warm-up stage 4 alone'],
   ['soft', 'curated + noisy, co-occurrence soft labels (weight 0.3)'],
   ['weights', 'curated + noisy, noisy sample weight 0.3'],
   ['mix', 'curated mixed with noisy (MixWithNoisy p 0.5)'],
