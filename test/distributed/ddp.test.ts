@@ -28,7 +28,7 @@ describe('data-parallel training (c10d Gloo, 2 processes on 127.0.0.1)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'audiotag-ddp-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  // 48 training and 16 validation clips of FSDD (4 speakers' first recordings).
+  // 120 training and 40 validation clips of FSDD (recordings 4-7 of 4 speakers; 0-4 are the test split).
   const lines = readFileSync(join(FSDD, 'meta.csv'), 'utf8').trim().split('\n');
   const rows = lines.slice(1).filter((l) => /^\d_(george|jackson|nicolas|theo)_(4|5|6|7)\.wav/.test(l));
   writeFileSync(join(dir, 'meta.csv'), `${lines[0]}\n${rows.join('\n')}\n`);
