@@ -147,7 +147,12 @@ export async function createServer(tagger: Tagger, o: ServeOptions = {}): Promis
   const scratch = mkdtempSync(join(tmpdir(), 'audiotag-serve-'));
   const jobDir = o.jobDir ?? join(scratch, 'jobs');
   mkdirSync(jobDir, { recursive: true });
-  const app = Fastify({ logger: false, bodyLimit: maxBytes });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: maxBytes,
+    // Unknown query fields are refused (400), not silently dropped.
+    ajv: { customOptions: { removeAdditional: false } },
+  });
   await app.register(multipart, { limits: { fileSize: maxBytes, files: 1, fields: 10 } });
   if (o.corsOrigins && o.corsOrigins.length > 0) {
     const cors = (await import('@fastify/cors')).default;
@@ -184,11 +189,7 @@ export async function createServer(tagger: Tagger, o: ServeOptions = {}): Promis
     (err: Error & { statusCode?: number; code?: string; validation?: unknown }, _req, reply) => {
       let status = err instanceof HttpError ? err.statusCode : (err.statusCode ?? 500);
       let message = err.message;
-      if (
-        err.code === 'FST_REQ_FILE_TOO_LARGE' ||
-        err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ||
-        status === 413
-      ) {
+      if (!(err instanceof HttpError) && status === 413) {
         status = 413;
         message = `upload too large: the limit is ${maxBytes} bytes (${(maxBytes / 1048576).toFixed(1)} MB); send a shorter clip or use POST /v1/jobs`;
       }
@@ -256,7 +257,7 @@ export async function createServer(tagger: Tagger, o: ServeOptions = {}): Promis
     if (d > limit)
       throw new HttpError(
         413,
-        `${name}: ${d.toFixed(1)} s of audio, over the ${limit} s limit; use POST /v1/jobs for long files`,
+        `${name}: ${d.toFixed(2)} s of audio, over the ${limit} s limit; use POST /v1/jobs for long files`,
       );
     return d;
   }

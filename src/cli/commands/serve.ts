@@ -18,7 +18,7 @@ interface ServeFlags {
   apiKey?: string;
   cors?: string;
   jobsDb?: string;
-  workers?: string;
+  jobLease: string;
 }
 
 export function register(program: Command): void {
@@ -36,6 +36,11 @@ export function register(program: Command): void {
     .option('--api-key <key>', 'require this key on /v1 routes (or set AUDIOTAG_API_KEY)')
     .option('--cors <origins>', 'comma-separated origins allowed by CORS (default: CORS off)')
     .option('--jobs-db <file>', 'SQLite file of the job queue (default: no /v1/jobs)')
+    .option(
+      '--job-lease <s>',
+      'seconds a job worker holds a job without a heartbeat before it is re-queued',
+      '30',
+    )
     .action(async (flags: ServeFlags) => {
       const port = parseNumber('--port', flags.port, { int: true, min: 0, max: 65535 });
       const maxMb = parseNumber('--max-mb', flags.maxMb, { above: 0 });
@@ -43,6 +48,7 @@ export function register(program: Command): void {
       const concurrency = parseNumber('--concurrency', flags.concurrency, { int: true, min: 1 });
       const maxWaiting = optionalInt('--max-waiting', flags.maxWaiting, 0) ?? 16;
       const timeout = parseNumber('--timeout', flags.timeout, { above: 0 });
+      const lease = parseNumber('--job-lease', flags.jobLease, { min: 0.5 });
       if (!existsSync(flags.model)) throw new UsageError(`--model: ${flags.model} does not exist`);
       const apiKey = flags.apiKey ?? process.env.AUDIOTAG_API_KEY;
       if (apiKey !== undefined && apiKey.length < 8)
@@ -68,7 +74,7 @@ export function register(program: Command): void {
         queue,
         jobDir: flags.jobsDb ? `${flags.jobsDb}.files` : undefined,
       });
-      if (queue) worker = startWorker(tagger, queue);
+      if (queue) worker = startWorker(tagger, queue, { leaseMs: lease * 1000 });
       const address = await app.listen({ port, host: flags.host });
       process.stderr.write(`audiotag serve: listening on ${address}\n`);
       await new Promise<void>((res) => {
