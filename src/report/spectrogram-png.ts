@@ -34,7 +34,7 @@ const ANCHORS: Record<Exclude<Colormap, 'gray'>, string[]> = {
   magma: ['000004', '1d1147', '51127c', '822681', 'b63679', 'e65164', 'fb8861', 'fec287', 'fcfdbf'],
 };
 
-function lut(name: Colormap): Uint8Array {
+export function lut(name: Colormap): Uint8Array {
   const out = new Uint8Array(256 * 3);
   if (name === 'gray') {
     for (let i = 0; i < 256; i++) out.set([i, i, i], 3 * i);

@@ -21,7 +21,7 @@ import {
   type PresetName,
   resolveFeatureConfig,
 } from '../../features/index.js';
-import { renderSpectrogramPng } from '../../report/spectrogram-png.js';
+import { renderSpectrogramFigurePng } from '../../report/spectrogram-figure.js';
 import { UsageError } from '../errors.js';
 import { optionalChoice, parseSeed, requireExt, requireInputFile, requireOutputFile } from '../flags.js';
 
@@ -64,10 +64,10 @@ function writePng(path: string, after: NDArray, preset: PresetName, before?: NDA
   planes.forEach((p, i) => {
     data.set(p.data, i * m * t);
   });
-  const png = renderSpectrogramPng(
+  const png = renderSpectrogramFigurePng(
     { data, shape: [planes.length, m, t] },
     {
-      axes: true,
+      panelTitles: before ? ['original', 'augmented'] : ['augmented'],
       sampleRate: c.sampleRate,
       hopLength: c.hopLength,
       fmin: c.fmin,

@@ -18,6 +18,7 @@ import {
   WINDOW_NAMES,
 } from '../../features/index.js';
 import { encodeNpy } from '../../features/npy.js';
+import { renderSpectrogramFigurePng } from '../../report/spectrogram-figure.js';
 import { type Colormap, renderSpectrogramPng } from '../../report/spectrogram-png.js';
 import { forEachInput } from '../batch.js';
 import { UsageError } from '../errors.js';
@@ -284,16 +285,22 @@ async function oneClip(
   if (f.out) writeFileAtomic(f.out, encodeNpy(feats));
   if (f.png) {
     const banded = config.format !== 'mfcc' && config.format !== 'gtcc';
-    const png = renderSpectrogramPng(feats, {
-      colormap,
-      axes: f.axes ?? false,
+    const where = {
       sampleRate: config.sampleRate,
       hopLength: config.hopLength,
       // Hz labels only where rows are mel bands (the gammatone rows are ERB-spaced, not mel).
       ...(banded && config.format !== 'gammatone'
         ? { fmin: config.fmin, fmax: config.fmax, melScale: config.melScale }
         : { fmin: 0, fmax: 0 }),
-    });
+    };
+    // With --axes: a figure (axis titles, round ticks, colour bar; src/report/spectrogram-figure.ts).
+    const png = f.axes
+      ? renderSpectrogramFigurePng(feats, {
+          colormap,
+          ...where,
+          unit: banded && config.format !== 'pcen' ? 'dB' : 'value',
+        })
+      : renderSpectrogramPng(feats, { colormap, ...where });
     writeFileAtomic(f.png, png);
   }
   let lo = Number.POSITIVE_INFINITY;
