@@ -6,8 +6,10 @@ import { dirname, relative, resolve } from 'node:path';
 import { audioInfo, loadAudio } from '../audio/index.js';
 import type { ProgressCallback } from '../core/log.js';
 import type { Dataset } from '../data/types.js';
+import { computeFeatures } from '../features/index.js';
 import { chart } from './charts.js';
 import { escapeHtml, type Section, writeReport } from './html.js';
+import { spectrogramFigureSvg } from './spectrogram-figure.js';
 
 export interface ClipFacts {
   id: string;
@@ -197,6 +199,45 @@ function flaggedTable(title: string, ids: string[], r: DatasetInspection, dir: s
   return `<h3>${escapeHtml(title)} (${ids.length})</h3><table><tr><th>clip</th><th>labels</th><th>seconds</th><th>peak dBFS</th><th>audio</th></tr>${rows}</table>${more}`;
 }
 
+/** One example per class (its first readable clip, up to 10 s): a log-mel figure and an audio player. */
+async function examplesHtml(r: DatasetInspection, dir: string, maxClasses = 40): Promise<string> {
+  const cells: string[] = [];
+  for (const cls of r.classes.slice(0, maxClasses)) {
+    const c = r.clips.find((x) => !x.error && x.labels[0] === cls);
+    if (!c) continue;
+    try {
+      const a = await loadAudio(c.path, { duration: 10 });
+      const sr = a.sampleRate;
+      const hop = Math.max(1, Math.round(sr / 100));
+      const cfg = {
+        format: 'mel' as const,
+        sampleRate: sr,
+        nFft: 2 ** Math.ceil(Math.log2(sr / 25)),
+        hopLength: hop,
+        nMels: 64,
+        fmin: 0,
+        fmax: sr / 2,
+      };
+      const f = computeFeatures(a.channels[0]!, sr, cfg);
+      const svg = spectrogramFigureSvg(f, {
+        sampleRate: sr,
+        hopLength: hop,
+        fmin: 0,
+        fmax: sr / 2,
+        panelTitles: [`${cls}: ${c.id}`],
+        width: 360,
+        panelHeight: 120,
+      });
+      cells.push(
+        `<div class="example"><div>${svg}</div><audio controls preload="none" src="${escapeHtml(encodeURI(relative(dir, c.path)))}"></audio></div>`,
+      );
+    } catch {
+      // An example that cannot be drawn is left out; the clip is listed among the unreadable ones if it is.
+    }
+  }
+  return cells.length ? `<h3>Examples, one per class (log-mel, first 10 s)</h3>${cells.join('\n')}` : '';
+}
+
 /** Writes the dataset report to `file` (charts in charts/ beside it). */
 export async function writeDatasetReport(file: string, r: DatasetInspection, source: string): Promise<void> {
   const dir = dirname(resolve(file));
@@ -365,6 +406,7 @@ export async function writeDatasetReport(file: string, r: DatasetInspection, sou
       flaggedTable(`Unusual lengths (outside ${fromTo})`, r.unusualLength, r, dir) +
       flaggedTable(`Silent clips (peak below ${20 * Math.log10(SILENT_PEAK)} dBFS)`, r.silent, r, dir) +
       flaggedTable(`Clipped clips (≥ ${CLIPPED_SHARE * 100} % of samples at full scale)`, r.clipped, r, dir) +
+      (await examplesHtml(r, dir)) +
       flaggedTable(
         'Unreadable clips',
         r.clips.filter((c) => c.error).map((c) => c.id),

@@ -35,7 +35,7 @@ h1{font-size:22px}h2{font-size:18px;border-bottom:1px solid #ccc;padding-bottom:
 .chart{display:inline-block;vertical-align:top;margin:8px 16px 16px 0}.chart h3{font-size:14px;margin:4px 0}
 .chart .dl{font-size:11px}table{border-collapse:collapse;font-size:12px;margin:8px 0}
 td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}
-.meta{color:#666;font-size:12px}`;
+.meta{color:#666;font-size:12px}.example{display:inline-block;vertical-align:top;margin:8px 16px 16px 0}`;
 
 function blockHtml(b: Block): string {
   switch (b.kind) {

@@ -163,6 +163,17 @@ describe('reports in headless Chromium', { timeout: 180_000 }, () => {
     assert.ok(Array.isArray(j.clipped) && Array.isArray(j.silent) && Array.isArray(j.unusualLength));
     const facts = await chartsOf(browser, out, join(dir, 'eda.png'));
     assertCharts(facts, ['class-counts', 'durations', 'durations-per-class', 'peak-levels', 'formats']);
+    const page = readFileSync(out, 'utf8');
+    assert.equal(
+      (page.match(/<div class="example"><div><svg /g) ?? []).length,
+      10,
+      'one example spectrogram per class',
+    );
+    assert.equal(
+      (page.match(/<audio /g) ?? []).length,
+      10 + j.clipped.length,
+      'a player per example and flagged clip',
+    );
   });
 
   test('dataset inspect: usage errors exit 2 and name the flag', async () => {
