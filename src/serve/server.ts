@@ -16,6 +16,7 @@ import type { Tagger, TagResult } from '../infer/tagger.js';
 import { Metrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import type { JobQueue } from './queue.js';
+import { WEB_PAGE } from './web-page.js';
 
 export interface ServeOptions {
   /** Largest upload in bytes (default 50 MB). */
@@ -274,6 +275,10 @@ export async function createServer(tagger: Tagger, o: ServeOptions = {}): Promis
     return tagJson(r, topK);
   }
 
+  app.get('/', async (_req, reply) => {
+    reply.type('text/html; charset=utf-8');
+    return WEB_PAGE;
+  });
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/openapi.json', async () => openApiDocument());
   app.get('/metrics', async (_req, reply) => {
