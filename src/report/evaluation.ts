@@ -223,21 +223,27 @@ export async function evaluationSections(
           color: q(field, title, { scale: { scheme: 'viridis' } }),
         },
       },
-      {
-        mark: { type: 'text' as const, fontSize: 9 },
-        encoding: {
-          x: nominal('predicted', 'predicted class', { sort: e.classes }),
-          y: nominal('truth', 'true class', { sort: e.classes }),
-          text: field === 'count' ? q('count', 'count') : q('share', 'share', { format: '.2f' }),
-          color: {
-            condition: {
-              test: `datum.${field} > 0.5 * ${field === 'count' ? Math.max(1, ...cm.flat()) : 1}`,
-              value: 'black',
+      // Numbers in the cells while they fit (up to 30 classes); empty cells stay blank.
+      ...(e.classes.length > 30
+        ? []
+        : [
+            {
+              transform: [{ filter: `datum.${field} > 0` }],
+              mark: { type: 'text' as const, fontSize: 9 },
+              encoding: {
+                x: nominal('predicted', 'predicted class', { sort: e.classes }),
+                y: nominal('truth', 'true class', { sort: e.classes }),
+                text: field === 'count' ? q('count', 'count') : q('share', 'share', { format: '.2f' }),
+                color: {
+                  condition: {
+                    test: `datum.${field} > 0.5 * ${field === 'count' ? Math.max(1, ...cm.flat()) : 1}`,
+                    value: 'black',
+                  },
+                  value: 'white',
+                },
+              },
             },
-            value: 'white',
-          },
-        },
-      },
+          ]),
     ],
   });
   const prData: object[] = [];

@@ -184,36 +184,41 @@ export async function writeTrainingReport(runDir: string, info: TrainingReportIn
   return file;
 }
 
-/** Keeps <runDir>/report.html current while a run trains: `update()` after each epoch schedules a rewrite
- * (one at a time; updates during a write fold into one more), `flush()` waits for the last one. A report
- * that cannot be written is a warning through the logger, never a failed run. */
+/** Keeps <runDir>/report.html current while a run trains: `update()` after each epoch marks it stale and
+ * rewrites it unless a rewrite started less than `minIntervalMs` ago (short epochs would otherwise spend
+ * their time drawing); the next update or `flush()` catches up. `flush()` waits for a running rewrite and
+ * writes once more if anything is still stale. A report that cannot be written is a warning through the
+ * logger, never a failed run. */
 export function liveTrainingReport(
   runDir: string,
   info: TrainingReportInfo,
+  minIntervalMs = 5000,
 ): { update(): void; flush(): Promise<void> } {
   let running: Promise<void> | null = null;
-  let again = false;
+  let stale = false;
+  let lastStart = Number.NEGATIVE_INFINITY;
   const write = async (): Promise<void> => {
-    do {
-      again = false;
-      try {
-        await writeTrainingReport(runDir, info);
-      } catch (e) {
-        warnOnce(
-          `report:${runDir}`,
-          `${join(runDir, 'report.html')}: the training report could not be written: ${(e as Error).message}`,
-        );
-      }
-    } while (again);
-    running = null;
+    stale = false;
+    lastStart = Date.now();
+    try {
+      await writeTrainingReport(runDir, info);
+    } catch (e) {
+      warnOnce(
+        `report:${runDir}`,
+        `${join(runDir, 'report.html')}: the training report could not be written: ${(e as Error).message}`,
+      );
+    } finally {
+      running = null;
+    }
   };
   return {
     update() {
-      if (running) again = true;
-      else running = write();
+      stale = true;
+      if (!running && Date.now() - lastStart >= minIntervalMs) running = write();
     },
     async flush() {
       while (running) await running;
+      if (stale) await (running = write());
     },
   };
 }
