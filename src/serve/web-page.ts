@@ -54,7 +54,7 @@ async function tag(file) {
     const ev = j.events.length && j.windows.length
       ? '<p>Events: ' + j.events.map((e) => esc(e.label) + ' ' + e.start.toFixed(1) + '–' + e.end.toFixed(1) + ' s').join('; ') + '</p>' : '';
     out.innerHTML = '<h2>' + esc(file.name) + '</h2><p>' + j.duration.toFixed(2) + ' s</p>' +
-      '<table><caption class="sr">Top tags</caption><thead><tr><th>Tag</th><th>Score</th><th></th></tr></thead><tbody>' + rows + '</tbody></table>' + ev;
+      '<table><caption>Top tags</caption><thead><tr><th>Tag</th><th>Score</th><th></th></tr></thead><tbody>' + rows + '</tbody></table>' + ev;
   } catch (e) {
     out.innerHTML = '<h2>' + esc(file.name) + '</h2><p class="err">' + esc(e.message) + '</p>';
   }
