@@ -8,7 +8,8 @@ import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { loadAudio } from '../../src/audio/index.js';
 import { Tagger } from '../../src/infer/tagger.js';
-import { createServer } from '../../src/serve/server.js';
+import { createServer, startWorker } from '../../src/serve/server.js';
+import { SqliteJobQueue } from '../../src/serve/sqlite-queue.js';
 import { FSDD_AUDIO, tempDir, tinyRun } from '../infer/helpers.js';
 
 const dir = tempDir('audiotag-serve-');
@@ -171,5 +172,37 @@ describe('serve', { timeout: 120_000 }, () => {
     const t = await fetch(`${url2}/v1/tag`, { method: 'POST', body: upload(clip) });
     assert.equal(t.status, 503);
     assert.match(((await t.json()) as { error: string }).error, /300 ms limit/);
+  });
+
+  test('jobs: queued over HTTP, run by the worker, result equal to /v1/tag; 404 and 400 for bad ids', async () => {
+    const queue = new SqliteJobQueue<never, never>(join(dir, 'jobs.db'));
+    const url = await start({ queue, jobDir: join(dir, 'job-files') });
+    const worker = startWorker(tagger, queue, { pollMs: 20 });
+    try {
+      const r = await fetch(`${url}/v1/jobs?topK=3`, { method: 'POST', body: upload(clip) });
+      assert.equal(r.status, 202);
+      const { id } = (await r.json()) as { id: string };
+      let job: { state: string; progress: number; result: { clip: Record<string, number> } | null } = {
+        state: '',
+        progress: 0,
+        result: null,
+      };
+      for (let i = 0; i < 200 && job.state !== 'done'; i++) {
+        job = (await (await fetch(`${url}/v1/jobs/${id}`)).json()) as typeof job;
+        if (job.state !== 'done') await new Promise((res) => setTimeout(res, 50));
+      }
+      assert.equal(job.state, 'done');
+      assert.equal(job.progress, 1);
+      const want = await tagger.tag(clip);
+      for (const [i, c] of want.classes.entries())
+        assert.ok(Math.abs(job.result!.clip[c]! - want.clip[i]!) < 1e-6);
+      const missing = await fetch(`${url}/v1/jobs/00000000-0000-0000-0000-000000000000`);
+      assert.equal(missing.status, 404);
+      assert.match(((await missing.json()) as { error: string }).error, /no job with id/);
+      assert.equal((await fetch(`${url}/v1/jobs/..%2F..%2Fetc`)).status, 400);
+    } finally {
+      await worker.stop();
+      await queue.close();
+    }
   });
 });
