@@ -305,7 +305,12 @@ export async function createServer(tagger: Tagger, o: ServeOptions = {}): Promis
     try {
       const { path, name } = await receive(req, q, dir);
       await checkDuration(path, name, maxSeconds);
-      return await limiter.run(() => withTimeout(tagFile(path, name, q.topK, q.threshold), timeoutMs));
+      // The time limit covers the wait for a slot too; a timed-out recording keeps its slot until its
+      // scoring ends, so timeouts cannot pile up more work than --concurrency.
+      return await withTimeout(
+        limiter.run(() => tagFile(path, name, q.topK, q.threshold)),
+        timeoutMs,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
