@@ -31,6 +31,8 @@ export * as nn from './nn/index.js';
 /** Noisy labels (docs/noisy.md): as namespaces only (their helpers' names are generic). */
 export * as noisy from './noisy/index.js';
 export * as pipelines from './pipelines/index.js';
+/** Reports (docs/report.md): as a namespace only. */
+export * as report from './report/index.js';
 export type { LoadOptions } from './train/index.js';
 export * from './train/index.js';
 export * as train from './train/index.js';

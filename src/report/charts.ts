@@ -1,7 +1,6 @@
 // Charts for the reports: a Vega-Lite spec is compiled to Vega and rendered in Node by a headless vega
 // View (renderer 'none', then toSVG), so no browser or canvas is needed; PNGs come from the SVG through
 // @resvg/resvg-js. Every chart of a report is also saved as SVG and PNG for papers.
-import { Resvg } from '@resvg/resvg-js';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 
@@ -31,15 +30,7 @@ export async function renderSvg(spec: VegaLiteSpec): Promise<string> {
   }
 }
 
-/** Rasterises an SVG to PNG bytes; `scale` multiplies its size (2 for print). */
-export function svgToPng(svg: string, scale = 2): Buffer {
-  const r = new Resvg(svg, {
-    fitTo: { mode: 'zoom', value: scale },
-    font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' },
-    background: 'white',
-  });
-  return r.render().asPng();
-}
+export { svgToPng } from './raster.js';
 
 /** A chart of a report: its file stem (`loss`, `confusion`), title, spec and rendered SVG. */
 export interface Chart {

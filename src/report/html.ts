@@ -3,7 +3,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../core/atomic-file.js';
-import { type Chart, svgToPng } from './charts.js';
+import type { Chart } from './charts.js';
+import { svgToPng } from './raster.js';
 
 export type Block =
   | { kind: 'chart'; chart: Chart }

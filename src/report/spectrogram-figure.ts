@@ -4,8 +4,8 @@
 // channels become stacked panels with their own titles (`augment --png --compare`: original, augmented).
 import type { NDArray } from '../core/ndarray.js';
 import { hzToMel, type MelScale } from '../features/mel.js';
-import { svgToPng } from './charts.js';
 import { escapeHtml } from './html.js';
+import { svgToPng } from './raster.js';
 import { lut, renderSpectrogramPng, type SpectrogramPngOptions } from './spectrogram-png.js';
 
 export interface SpectrogramFigureOptions extends Omit<SpectrogramPngOptions, 'axes' | 'scale'> {

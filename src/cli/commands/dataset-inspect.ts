@@ -3,7 +3,6 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { MANIFEST_FORMATS, type ManifestFormat, readManifest } from '../../data/index.js';
-import { inspectDataset, writeDatasetReport } from '../../report/dataset.js';
 import { UsageError } from '../errors.js';
 import { optionalChoice, parseNumber, requireExt, requireInputDir, requireOutputFile } from '../flags.js';
 import { createProgress } from '../progress.js';
@@ -40,6 +39,8 @@ export function addDatasetInspect(dataset: Command): void {
       }
       if (flags.audioDir !== undefined) requireInputDir('--audio-dir', flags.audioDir);
       if (!existsSync(manifest)) throw new UsageError(`${manifest}: no such manifest file or folder`);
+      // Imported here: vega and resvg are needed by this command only (CLI start-up stays quick).
+      const { inspectDataset, writeDatasetReport } = await import('../../report/dataset.js');
       const result = await readManifest({
         path: manifest,
         format: flags.format as ManifestFormat | undefined,
