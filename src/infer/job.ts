@@ -30,7 +30,22 @@ export interface PredictJobOptions {
   force?: boolean;
   onProgress?: (p: Progress) => void;
   onMessage?: (s: string) => void;
+  /** Scores the files elsewhere (a job queue: src/distributed/bullmq-predict.ts) instead of in-process;
+   * the results come back through the same handlers, so the outputs are those of a local run. */
+  runner?: ScoreRunner;
 }
+
+/** What a remote scorer needs to score files as this job would. */
+export interface ScoreSpec {
+  models: string[];
+  tagger: TaggerOptions;
+  embeddings: boolean;
+}
+export type ScoreRunner = (
+  todo: TagInput[],
+  spec: ScoreSpec,
+  handlers: { onResult: (r: RawResult) => void; onError: (input: TagInput, e: Error) => void },
+) => Promise<void>;
 
 export interface Progress {
   files: number;
@@ -76,7 +91,8 @@ function fromB64(s: string): Float32Array {
   return out;
 }
 
-interface Stored {
+/** A file's raw scores as JSON (the files in OUT/.predict/results, and a queue job's result). */
+export interface Stored {
   id: string;
   path: string;
   duration: number;
@@ -85,7 +101,7 @@ interface Stored {
   embeddings?: { dim: number; data: string };
 }
 
-function toStored(r: RawResult): Stored {
+export function toStored(r: RawResult): Stored {
   const s: Stored = {
     id: r.input.id,
     path: r.input.path ?? '',
@@ -97,7 +113,7 @@ function toStored(r: RawResult): Stored {
   return s;
 }
 
-function fromStored(s: Stored): RawResult {
+export function fromStored(s: Stored): RawResult {
   const r: RawResult = {
     input: { id: s.id, path: s.path },
     duration: s.duration,
@@ -189,9 +205,8 @@ export async function predict(o: PredictJobOptions): Promise<PredictSummary> {
         windows,
         done: finished,
       });
-    await tagger.run(todo, {
-      embeddings: wantEmb,
-      onResult: (r) => {
+    const handlers = {
+      onResult: (r: RawResult) => {
         const file = `${seq++}.json`;
         writeFileAtomic(join(state, 'results', file), JSON.stringify(toStored(r)));
         appendFileSync(donePath, `${JSON.stringify({ id: r.input.id, file })}\n`);
@@ -208,10 +223,16 @@ export async function predict(o: PredictJobOptions): Promise<PredictSummary> {
         files++;
         progress(false);
       },
-      onBatch: (w) => {
-        windows = w;
-      },
-    });
+    };
+    if (o.runner) await o.runner(todo, { models, tagger: taggerOpts, embeddings: wantEmb }, handlers);
+    else
+      await tagger.run(todo, {
+        embeddings: wantEmb,
+        ...handlers,
+        onBatch: (w) => {
+          windows = w;
+        },
+      });
     progress(true);
     const seconds = (performance.now() - t0) / 1000;
 

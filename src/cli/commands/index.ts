@@ -14,6 +14,7 @@ import { register as predict } from './predict.js';
 import { register as score } from './score.js';
 import { register as serve } from './serve.js';
 import { register as train } from './train.js';
+import { register as worker } from './worker.js';
 
 export type RegisterCommand = (program: Command) => void;
 
@@ -32,4 +33,5 @@ export const commands: RegisterCommand[] = [
   score,
   serve,
   train,
+  worker,
 ];

@@ -55,6 +55,7 @@ export interface PredictFlags {
   force?: boolean;
   quiet?: boolean;
   json?: boolean;
+  queue?: string;
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -288,6 +289,10 @@ export function register(program: Command): void {
     )
     .option('--boost-conf <x>', 'confidence that triggers the boost (default 0.5)')
     .option('--raven-table <how>', 'Raven selection tables: per-file (default) or combined')
+    .option(
+      '--queue <url>',
+      'score on `audiotag worker` processes through BullMQ on Redis (redis://HOST:PORT; docs/distributed.md)',
+    )
     .addHelpText(
       'after',
       `
@@ -301,6 +306,16 @@ More: docs/predict.md`,
     const formats = (parseList('--format', flags.format) ?? ['windows', 'events']).map(
       (f) => optionalChoice('--format', f, OUTPUT_FORMATS)!,
     );
-    await runJob(jobOptions(inputs, flags, [...new Set(formats)]), flags);
+    const o = jobOptions(inputs, flags, [...new Set(formats)]);
+    if (flags.queue !== undefined) {
+      const { bullmqRunner, redisConnection } = await import('../../distributed/bullmq-predict.js');
+      try {
+        redisConnection('--queue', flags.queue);
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
+      o.runner = bullmqRunner(flags.queue);
+    }
+    await runJob(o, flags);
   });
 }
