@@ -10,6 +10,7 @@ import {
   precisionRecallF1PerClass,
 } from '../metrics/index.js';
 import { chart } from './charts.js';
+import { clipFigureSvg } from './clip-figure.js';
 import { escapeHtml, type Section, writeReport } from './html.js';
 
 export interface EvaluationInput {
@@ -271,15 +272,18 @@ export async function evaluationSections(
   });
   const cal = calibration(e);
   const worst = worstClips(e);
-  const worstHtml = `<h3>Worst-predicted clips</h3><table><tr><th>clip</th><th>true</th><th>predicted</th><th>score of the true class</th><th>audio</th></tr>${worst
-    .map((w) => {
-      const p = e.paths?.[w.row];
-      const audio = p
-        ? `<audio controls preload="none" src="${escapeHtml(encodeURI(relative(reportDir, p)))}"></audio>`
-        : '';
-      return `<tr><td>${escapeHtml(e.ids[w.row]!)}</td><td>${escapeHtml(e.labels[w.row]!.map((j) => e.classes[j]).join(', '))}</td><td>${escapeHtml(w.predicted)}</td><td>${w.score.toFixed(4)}</td><td>${audio}</td></tr>`;
-    })
-    .join('')}</table>`;
+  const rowsHtml: string[] = [];
+  for (const w of worst) {
+    const p = e.paths?.[w.row];
+    const audio = p
+      ? `<audio controls preload="none" src="${escapeHtml(encodeURI(relative(reportDir, p)))}"></audio>`
+      : '';
+    const fig = p ? await clipFigureSvg(p, e.ids[w.row]!) : null;
+    rowsHtml.push(
+      `<tr><td>${escapeHtml(e.ids[w.row]!)}</td><td>${escapeHtml(e.labels[w.row]!.map((j) => e.classes[j]).join(', '))}</td><td>${escapeHtml(w.predicted)}</td><td>${w.score.toFixed(4)}</td><td>${audio}</td><td class="spec">${fig ?? ''}</td></tr>`,
+    );
+  }
+  const worstHtml = `<h3>Worst-predicted clips</h3><table><tr><th>clip</th><th>true</th><th>predicted</th><th>score of the true class</th><th>audio</th><th>log-mel (first 10 s)</th></tr>${rowsHtml.join('')}</table>`;
   return [
     {
       title: `Evaluation (${e.ids.length} clips)`,

@@ -89,6 +89,7 @@ describe('reports in headless Chromium', { timeout: 180_000 }, () => {
       'self-contained: no scripts, no network',
     );
     assert.match(text, /last: fold 0 epoch 3/);
+    assert.ok((text.match(/<td class="spec"><svg /g) ?? []).length >= 10, 'a log-mel figure per worst clip');
     for (const n of ['loss', 'lr', 'confusion']) {
       assert.ok(existsSync(join(run, 'charts', `${n}.svg`)), `${n}.svg`);
       assert.deepEqual([...readFileSync(join(run, 'charts', `${n}.png`)).subarray(1, 4)], [0x50, 0x4e, 0x47]);
