@@ -218,7 +218,10 @@ export function liveTrainingReport(
     },
     async flush() {
       while (running) await running;
-      if (stale) await (running = write());
+      if (stale) {
+        running = write();
+        await running;
+      }
     },
   };
 }
