@@ -1,6 +1,8 @@
 // `audiotag evaluate`: scores a held-out manifest with a trained run (the fold models' probabilities
 // averaged) and prints a table of metrics; writes metrics.json and predictions.csv.
+import { join } from 'node:path';
 import type { Command } from 'commander';
+import { warn } from '../../core/log.js';
 import { MANIFEST_FORMATS, type ManifestFormat } from '../../data/index.js';
 import {
   optionalChoice,
@@ -69,6 +71,10 @@ export function register(program: Command): void {
           if (done >= total) bar.stop();
         },
       });
+      if (flags.reportDir !== undefined && !r.metrics)
+        warn(
+          `--report-dir ${flags.reportDir}: the manifest has no labels, so no evaluation report was written`,
+        );
       if (flags.json) {
         process.stdout.write(
           `${JSON.stringify({ folds: r.folds, clips: r.clips, metrics: r.metrics, per_fold: r.perFold }, null, 2)}\n`,
@@ -79,7 +85,9 @@ export function register(program: Command): void {
         r.folds.length > 1
           ? `ensemble of ${r.folds.length} fold models (mean of their probabilities)`
           : `fold${r.folds[0]} model`;
-      process.stdout.write(`${r.clips} clips scored by the ${what}; written to ${r.out}\n`);
+      const report =
+        flags.reportDir !== undefined && r.metrics ? `; report: ${join(flags.reportDir, 'report.html')}` : '';
+      process.stdout.write(`${r.clips} clips scored by the ${what}; written to ${r.out}${report}\n`);
       process.stdout.write(
         r.metrics ? `${evaluateTable(r)}\n` : 'the manifest has no labels: predictions only\n',
       );
