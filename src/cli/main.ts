@@ -6,7 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { commands } from './commands/index.js';
-import { errorMessage, UsageError } from './errors.js';
+import { errorMessage, UsageError, usageFromOptionError } from './errors.js';
 import { installCliLogger } from './progress.js';
 
 export function buildProgram(): Command {
@@ -26,12 +26,14 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv, { from: 'user' });
     // A command may report failure without throwing (for example after printing every problem it found).
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
-  } catch (err) {
-    if (err instanceof CommanderError) {
+  } catch (thrown) {
+    if (thrown instanceof CommanderError) {
       // --help and --version arrive here with exit code 0; commander's own errors (unknown option,
       // missing argument or option, invalid value) are usage errors: 2.
-      return err.exitCode === 0 ? 0 : 2;
+      return thrown.exitCode === 0 ? 0 : 2;
     }
+    // A library's option error names the API option: shown as the flag, as a usage error.
+    const err = usageFromOptionError(thrown);
     const message = errorMessage(err);
     process.stderr.write(`audiotag: ${message}\n`);
     if (process.env.AUDIOTAG_DEBUG && err instanceof Error && err.stack)

@@ -284,3 +284,22 @@ export function parseSchema<T>(schema: ParsingSchema<T>, input: unknown, what: s
   if (r.success) return r.data;
   throw new SchemaError(what, formatSchemaIssues(r.error.issues, input, { schema }));
 }
+
+// ---- option errors ------------------------------------------------------------------------------------
+
+/**
+ * A bad value (or combination) of one API option: the message names the option (`window: must be > 0 s,
+ * got -1`), never a command-line flag. The CLI turns it into a usage error naming its own flag
+ * (`--window: …`, exit code 2) with `usageFromOptionError` in src/cli/errors.ts.
+ */
+export class OptionError extends Error {
+  override name = 'OptionError';
+  constructor(
+    /** The option, as the API spells it (`window`, `outDir`, `folds`). */
+    readonly option: string,
+    /** What is wrong with it, without the option's name. */
+    readonly problem: string,
+  ) {
+    super(option ? `${option}: ${problem}` : problem);
+  }
+}

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { type Job, Queue, QueueEvents, Worker } from 'bullmq';
+import { OptionError } from '../core/errors.js';
 import { fromStored, type ScoreRunner, type ScoreSpec, type Stored, toStored } from '../infer/job.js';
 import type { RawResult, TagInput } from '../infer/pipeline.js';
 import { Tagger } from '../infer/tagger.js';
@@ -71,8 +72,8 @@ export function bullmqRunner(url: string, timing: QueueTiming = {}): ScoreRunner
       spec.tagger.ttaAugment !== null &&
       typeof spec.tagger.ttaAugment !== 'string'
     )
-      throw new Error('--queue: test-time augmentation must be given as a spec string to be sent to workers');
-    const connection = redisConnection('--queue', url);
+      throw new OptionError('tagger.ttaAugment', 'must be given as a spec string to be sent to workers');
+    const connection = redisConnection('url', url);
     const queue = new Queue<PredictJob, Stored>(PREDICT_QUEUE, { connection });
     const events = new QueueEvents(PREDICT_QUEUE, { connection });
     try {
@@ -139,7 +140,7 @@ export interface WorkerOptions {
 
 /** Runs a worker until `signal` aborts; taggers are loaded once per distinct model spec. */
 export async function runPredictWorker(o: WorkerOptions, signal: AbortSignal): Promise<void> {
-  const connection = redisConnection('--queue', o.url);
+  const connection = redisConnection('url', o.url);
   const taggers = new Map<string, Promise<Tagger>>();
   const taggerFor = (spec: ScoreSpec) => {
     const key = JSON.stringify([spec.models, spec.tagger]);

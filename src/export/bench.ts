@@ -3,8 +3,6 @@
 // optionally alternated with the PyTorch peer (bench/peers/torch_cnn.py) on the same model, batch and
 // threads.
 
-import { UsageError } from '../cli/errors.js';
-import { optionalInt as int } from '../cli/flags.js';
 import * as E from '../engine/index.js';
 import { resolveFeatureConfig } from '../features/config.js';
 import { benchTorchPeer, type ModelBenchOptions, type ModelBenchResult, median } from '../models/bench.js';
@@ -180,50 +178,4 @@ export async function compareOnnxWithTorch(
     speedup_vs_torch: round3(a / b),
     load_avg_1m: round3(loadavg()[0]!),
   };
-}
-
-/** The flags of `audiotag bench infer` that the ONNX path reads. */
-export interface OnnxBenchFlags {
-  model: string;
-  batch: string;
-  size: string;
-  steps: string;
-  warmup: string;
-  threads?: string;
-  classes: string;
-  device: string;
-  seed: string;
-  peer?: string;
-  rounds: string;
-  json?: boolean;
-}
-
-/** `audiotag bench infer --runtime onnx [--peer torch --rounds N]`: prints one line per run and a summary. */
-export async function onnxBenchCli(f: OnnxBenchFlags): Promise<void> {
-  if (f.device !== 'cpu')
-    throw new UsageError(`--runtime onnx runs on the CPU; --device must be cpu, got "${f.device}"`);
-  const opts: OnnxBenchOptions = {
-    model: f.model,
-    batch: int('--batch', f.batch, 1),
-    size: int('--size', f.size, 1),
-    steps: int('--steps', f.steps, 1),
-    warmup: int('--warmup', f.warmup, 0),
-    threads: int('--threads', f.threads, 1),
-    classes: int('--classes', f.classes, 1),
-    seed: int('--seed', f.seed, 0),
-  };
-  const out = (r: object, text: string) => process.stdout.write(`${f.json ? JSON.stringify(r) : text}\n`);
-  const line = (r: OnnxBenchResult | ModelBenchResult) =>
-    out(
-      r,
-      `${r.impl.padEnd(16)} infer ${r.model} batch ${r.batch} ${r.size}×${r.size} ${r.threads} threads: ` +
-        `${r.ms_per_step.toFixed(1)} ms/step, ${r.samples_per_s.toFixed(1)} samples/s`,
-    );
-  if (f.peer === undefined) {
-    line(await benchOnnx(opts));
-    return;
-  }
-  if (f.peer !== 'torch') throw new UsageError(`--peer must be "torch", got "${f.peer}"`);
-  const c = await compareOnnxWithTorch(opts, int('--rounds', f.rounds, 1) ?? 1, line);
-  out(c, `onnxruntime / PyTorch eager (median of ${c.rounds} round(s)): ${c.speedup_vs_torch}×`);
 }

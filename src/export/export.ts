@@ -107,7 +107,7 @@ export function exportModels(models: AudioModel[], info: ExportInfo, opts: Expor
   const frontend = !!opts.frontend && !waveformModel;
   if (frontend) {
     const problem = frontendProblem(c);
-    if (problem) throw new ExportError(`--frontend: feature config ${problem}`);
+    if (problem) throw new ExportError(`feature config ${problem}`, 'frontend');
   }
   const window = windowSpec(info, waveformModel);
   const staticTime = models.some(needsStaticTime);
@@ -138,7 +138,8 @@ export function exportModels(models: AudioModel[], info: ExportInfo, opts: Expor
     const want = (modelConfig as { inChannels?: number })?.inChannels;
     if (want !== undefined && want !== x.shape[1])
       throw new ExportError(
-        `--frontend: the features have ${x.shape[1]} channel(s) (format "${c.format}") but the model takes ${want}`,
+        `the features have ${x.shape[1]} channel(s) (format "${c.format}") but the model takes ${want}`,
+        'frontend',
       );
   } else {
     inputName = 'features';
@@ -256,12 +257,14 @@ export function exportRun(runDir: string, opts: ExportRunOptions = {}): ExportRe
     let folds = opts.allFolds ? trained : (opts.folds ?? (trained.length === 1 ? trained : null));
     if (!folds)
       throw new ExportError(
-        `export: ${runDir} has ${trained.length} trained folds (${trained.join(', ')}); choose --fold N or --all-folds`,
+        `${runDir} has ${trained.length} trained folds (${trained.join(', ')}); choose which (folds, or allFolds: true)`,
+        'folds',
       );
     for (const f of folds)
       if (!trained.includes(f))
         throw new ExportError(
-          `--fold: ${runDir}/fold${f}/${checkpoint} holds no checkpoint (trained: ${trained.join(', ')})`,
+          `${runDir}/fold${f}/${checkpoint} holds no checkpoint (trained: ${trained.join(', ')})`,
+          'folds',
         );
     folds = [...folds];
     dirs = folds.map((f) => ({ dir: join(dir, `fold${f}`, checkpoint), fold: f }));

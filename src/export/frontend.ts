@@ -52,7 +52,7 @@ function dense(fb: { data: Float32Array; shape: number[] }): {
 /** [B, samples] waveform → the features the model takes: [B, C, bands, frames]. */
 export function emitFrontend(g: GraphBuilder, c: FeatureConfig, wave: V): V {
   const problem = frontendProblem(c);
-  if (problem) throw new ExportError(`--frontend: feature config ${problem}`);
+  if (problem) throw new ExportError(`feature config ${problem}`, 'frontend');
   const b = wave.shape[0]!;
   const samples = wave.shape[1]!;
   // 1. Centre padding.
@@ -270,12 +270,13 @@ function normalize(g: GraphBuilder, x: string, c: FeatureConfig, channels: numbe
       return minmax(clip(x));
     case 'dataset': {
       const s = c.normStats;
-      if (!s) throw new ExportError('--frontend: feature config normalize "dataset" without normStats');
+      if (!s) throw new ExportError('feature config normalize "dataset" without normStats', 'frontend');
       const dims = s.per === 'channel' ? [channels, 1, 1] : [channels, height, 1];
       const want = dims[0]! * dims[1]!;
       if (s.mean.length !== want)
         throw new ExportError(
-          `--frontend: normStats has ${s.mean.length} ${s.per} entries, the features need ${want}`,
+          `normStats has ${s.mean.length} ${s.per} entries, the features need ${want}`,
+          'frontend',
         );
       const mean = g.weight('norm_mean', Float32Array.from(s.mean), dims);
       const std = g.weight(
@@ -287,7 +288,8 @@ function normalize(g: GraphBuilder, x: string, c: FeatureConfig, channels: numbe
     }
     default:
       throw new ExportError(
-        `--frontend: feature config key "normalize": "${String(c.normalize)}" is not exported`,
+        `feature config key "normalize": "${String(c.normalize)}" is not exported`,
+        'frontend',
       );
   }
 }

@@ -5,6 +5,7 @@
 // loaded, so tagging with an ONNX file never loads libtorch.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+import { OptionError } from '../core/errors.js';
 import type { FeatureConfig } from '../features/config.js';
 
 /** How a run cut clips into windows (the run config's `crop`). */
@@ -96,8 +97,9 @@ export function resolveModelSources(path: string, opts: LoadOptions = {}): Model
   const wanted = opts.folds ?? folds;
   for (const f of wanted)
     if (!folds.includes(f))
-      throw new Error(
-        `--folds: ${p}/fold${f}/${which} holds no checkpoint (trained folds: ${folds.join(', ')})`,
+      throw new OptionError(
+        'folds',
+        `${p}/fold${f}/${which} holds no checkpoint (trained folds: ${folds.join(', ')})`,
       );
   return wanted.map((f) => ({
     kind: 'checkpoint',

@@ -2,6 +2,7 @@
 // under a temporary name, renamed into place when it closes, so a killed job never leaves a half table.
 import { closeSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
 import { dirname, extname, join } from 'node:path';
+import { OptionError } from '../core/errors.js';
 import { encodeNpy } from '../features/npy.js';
 import { topK } from './ensemble.js';
 import type { TagResult } from './tagger.js';
@@ -313,8 +314,9 @@ export function openWriters(
       case 'embeddings':
         return embeddingsWriter(ctx, embeddingRows, embeddingDim);
       default:
-        throw new Error(
-          `--format: unknown format "${String(f)}" (expected one of ${OUTPUT_FORMATS.join(', ')})`,
+        throw new OptionError(
+          'formats',
+          `unknown format "${String(f)}" (expected one of ${OUTPUT_FORMATS.join(', ')})`,
         );
     }
   });

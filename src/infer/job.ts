@@ -165,7 +165,7 @@ export async function predict(o: PredictJobOptions): Promise<PredictSummary> {
       if (old !== `${JSON.stringify(key, null, 2)}\n`) {
         if (!o.force)
           throw new Error(
-            `${out} holds results of another job (other models, windows or embeddings: ${keyPath}); use another --out, or --force to start over`,
+            `${out} holds results of another job (other models, windows or embeddings: ${keyPath}); use another out folder, or force: true to start over`,
           );
         rmSync(state, { recursive: true, force: true });
       }

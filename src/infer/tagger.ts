@@ -13,6 +13,7 @@
 // the engine is imported only for checkpoints, so an ONNX file never loads libtorch.
 import { availableParallelism } from 'node:os';
 import { loadAugmentationConfig, prepareAugmentation } from '../augment/node/index.js';
+import { OptionError } from '../core/errors.js';
 import {
   type LoadOptions,
   loadBackend,
@@ -191,15 +192,17 @@ export class Tagger {
         for (let m = 0; m < backends.length; m++) {
           const run = origin[m]!.run;
           if (!run)
-            throw new Error(
-              `--weights oof: ${backends[m]!.info.label} is not part of a run directory, so it has no out-of-fold scores`,
+            throw new OptionError(
+              'weights',
+              `oof: ${backends[m]!.info.label} is not part of a run directory, so it has no out-of-fold scores`,
             );
           weights.push(await oofClassWeights(run, classes));
         }
       } else if (opts.weights) {
         if (opts.weights.length !== args.length)
-          throw new Error(
-            `--weights: expected ${args.length} numbers (one per --model), got ${opts.weights.length}`,
+          throw new OptionError(
+            'weights',
+            `expected ${args.length} numbers (one per model), got ${opts.weights.length}`,
           );
         weights = origin.map((o) => classes.map(() => (opts.weights as number[])[o.arg]!));
       }

@@ -4,6 +4,7 @@
 // arrive. Memory stays bounded by one chunk plus one window, however long the recording.
 import { type Audio, AudioDecodeError, cropOrPad, resample } from '../audio/browser.js';
 import { audioInfo, loadAudio } from '../audio/io.js';
+import { OptionError } from '../core/errors.js';
 import type { ModelInfo } from './backend.js';
 
 /** How windows are cut, in samples at `sampleRate`. */
@@ -50,28 +51,29 @@ export function modelWindowSamples(info: ModelInfo): number {
 
 function positive(name: string, v: number | undefined): void {
   if (v !== undefined && !(Number.isFinite(v) && v > 0))
-    throw new RangeError(`${name} must be a number of seconds > 0, got ${v}`);
+    throw new OptionError(name, `must be a number of seconds > 0, got ${v}`);
 }
 
 export function windowPlan(info: ModelInfo, o: WindowOptions = {}): WindowPlan {
   const sr = info.featureConfig.sampleRate;
-  positive('--window', o.window);
-  positive('--hop', o.hop);
+  positive('window', o.window);
+  positive('hop', o.hop);
   if (o.hop !== undefined && o.overlap !== undefined)
-    throw new RangeError('give --hop or --overlap, not both');
+    throw new OptionError('overlap', 'give hop or overlap, not both');
   const length = o.window !== undefined ? Math.round(o.window * sr) : modelWindowSamples(info);
-  if (length < 1) throw new RangeError(`--window ${o.window} s is shorter than one sample at ${sr} Hz`);
+  if (length < 1) throw new OptionError('window', `${o.window} s is shorter than one sample at ${sr} Hz`);
   let hop: number;
   if (o.overlap !== undefined) {
     if (!(Number.isFinite(o.overlap) && o.overlap >= 0 && o.overlap * sr < length))
-      throw new RangeError(
-        `--overlap must be ≥ 0 and shorter than the window (${(length / sr).toFixed(3)} s), got ${o.overlap}`,
+      throw new OptionError(
+        'overlap',
+        `must be ≥ 0 and shorter than the window (${(length / sr).toFixed(3)} s), got ${o.overlap}`,
       );
     hop = length - Math.round(o.overlap * sr);
   } else hop = o.hop !== undefined ? Math.round(o.hop * sr) : Math.max(1, Math.floor(length / 2));
-  if (hop < 1) throw new RangeError(`--hop ${o.hop} s is shorter than one sample at ${sr} Hz`);
+  if (hop < 1) throw new OptionError('hop', `${o.hop} s is shorter than one sample at ${sr} Hz`);
   const tta = o.tta ?? 1;
-  if (!Number.isInteger(tta) || tta < 1) throw new RangeError(`--tta must be an integer ≥ 1, got ${tta}`);
+  if (!Number.isInteger(tta) || tta < 1) throw new OptionError('tta', `must be an integer ≥ 1, got ${tta}`);
   const f = info.featureConfig;
   return {
     sampleRate: sr,

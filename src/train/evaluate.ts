@@ -3,6 +3,7 @@
 // averaged into an ensemble, and metrics are reported for the ensemble and for each fold model.
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
+import { OptionError } from '../core/errors.js';
 import { loadManifest, type ManifestFormat, withClasses } from '../data/index.js';
 import type { Dataset } from '../data/types.js';
 import * as E from '../engine/index.js';
@@ -58,8 +59,9 @@ function chooseFolds(runDir: string, asked: number[] | undefined): number[] {
   const folds = asked ?? trained;
   for (const f of folds)
     if (!trained.includes(f))
-      throw new Error(
-        `--folds: ${runDir}/fold${f}/best holds no checkpoint (trained folds: ${trained.join(', ') || 'none'})`,
+      throw new OptionError(
+        'folds',
+        `${runDir}/fold${f}/best holds no checkpoint (trained folds: ${trained.join(', ') || 'none'})`,
       );
   if (folds.length === 0) throw new Error(`${runDir} has no trained fold (no fold*/best/model.safetensors)`);
   return folds;

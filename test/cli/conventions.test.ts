@@ -22,9 +22,10 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import YAML from 'yaml';
 import { z } from 'zod';
+import { flagFor, UsageError, usageFromOptionError } from '../../src/cli/errors.js';
 import { buildProgram, main } from '../../src/cli/main.js';
 import { createProgress } from '../../src/cli/progress.js';
-import { formatSchemaIssues } from '../../src/core/errors.js';
+import { formatSchemaIssues, OptionError } from '../../src/core/errors.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const FSDD = join(ROOT, '..', 'shared', 'data', 'fsdd');
@@ -94,6 +95,45 @@ describe('exit codes', () => {
     const r = await inProcess(['info', join(tmp, 'absent.wav')]);
     assert.equal(r.code, 1);
     assert.equal(r.err, `audiotag: ${join(tmp, 'absent.wav')}: file not found\n`);
+  });
+});
+
+describe('option errors', () => {
+  test('a library OptionError names the option; the CLI shows the flag, as a usage error', () => {
+    const e = new OptionError('window', 'must be a number of seconds > 0, got -1');
+    assert.equal(e.message, 'window: must be a number of seconds > 0, got -1');
+    const u = usageFromOptionError(e);
+    assert.ok(u instanceof UsageError);
+    assert.equal(u.message, '--window: must be a number of seconds > 0, got -1');
+    assert.equal(flagFor('outDir'), '--out-dir');
+    assert.equal(flagFor('formats'), '--format');
+    assert.equal(flagFor('folds', { folds: 'fold' }), '--fold');
+    const other = new Error('x');
+    assert.equal(usageFromOptionError(other), other);
+  });
+
+  test('library code outside src/cli never names a command-line flag in a message', () => {
+    const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
+    const offenders: string[] = [];
+    // The first string of every `throw new X(` / `…Error(` call, across lines, comments left out.
+    const THROWN_FLAG = /(?:throw new \w+|Error)\(\s*['"`][^'"`]*?(?<![\w-])--[a-z]/g;
+    const walk = (dir: string) => {
+      for (const f of readdirSync(dir, { withFileTypes: true })) {
+        const p = join(dir, f.name);
+        if (f.isDirectory()) {
+          if (p !== join(SRC, 'cli')) walk(p);
+        } else if (f.name.endsWith('.ts')) {
+          const code = readFileSync(p, 'utf8')
+            .split('\n')
+            .map((line) => line.replace(/^\s*(\/\/|\/?\*).*$/, ''))
+            .join('\n');
+          for (const m of code.matchAll(THROWN_FLAG))
+            offenders.push(`${p}: ${code.slice(m.index, m.index + 80).replace(/\s+/g, ' ')}`);
+        }
+      }
+    };
+    walk(SRC);
+    assert.deepEqual(offenders, []);
   });
 });
 

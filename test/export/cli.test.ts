@@ -121,8 +121,24 @@ test('usage errors name the flag; a run with several folds needs --fold or --all
   const bad = cli(['export', run, '--out', out, '--quantize', 'int4']);
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--quantize must be "int8", got "int4"/);
-  assert.throws(() => exportRun(run), /has 2 trained folds \(0, 1\); choose --fold N or --all-folds/);
-  assert.throws(() => exportRun(run, { folds: [3] }), /fold3\/best holds no checkpoint \(trained: 0, 1\)/);
+  // The library names its options (folds, allFolds); the command line names the flags.
+  assert.throws(
+    () => exportRun(run),
+    /folds: .*has 2 trained folds \(0, 1\); choose which \(folds, or allFolds: true\)/,
+  );
+  assert.throws(
+    () => exportRun(run, { folds: [3] }),
+    /folds: .*fold3\/best holds no checkpoint \(trained: 0, 1\)/,
+  );
+  const which = cli(['export', run, '--out', out]);
+  assert.equal(which.status, 2);
+  assert.match(
+    which.stderr,
+    /--fold: .*has 2 trained folds \(0, 1\); choose which \(--fold N or --all-folds\)/,
+  );
+  const missing = cli(['export', run, '--out', out, '--fold', '3']);
+  assert.equal(missing.status, 2);
+  assert.match(missing.stderr, /--fold: .*fold3\/best holds no checkpoint/);
   assert.throws(() => exportRun(join(tmp, 'nowhere')), /nowhere: no such directory/);
   const all = cli(['export', run, '--out', out, '--all-folds', '--quantize', 'int8', '--json']);
   assert.equal(all.status, 0, all.stderr);

@@ -322,7 +322,7 @@ describe('front-end in the graph', () => {
             { classes: CLASSES, activation: 'softmax', featureConfig: c },
             { frontend: true },
           ),
-        new RegExp(`--frontend: feature config key "${key}"`),
+        new RegExp(`frontend: feature config key "${key}"`),
       );
     }
   });

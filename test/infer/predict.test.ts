@@ -610,7 +610,7 @@ describe('audiotag predict', () => {
         formats: ['windows'],
         tagger: { workers: 0 },
       }),
-      /holds results of another job.*--force/,
+      /holds results of another job.*force: true/,
     );
   });
 });

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { loadAudio, resample, writeWav } from '../../src/audio/index.js';
+import { OptionError } from '../../src/core/errors.js';
 import { resolveFeatureConfig } from '../../src/features/config.js';
 import type { ModelInfo } from '../../src/infer/backend.js';
 import { cutWindows, streamFile, windowPlan } from '../../src/infer/windows.js';
@@ -129,7 +130,13 @@ describe('windows', () => {
     );
     assert.equal(crop.length, 63 * 128, '(frames − 1) · hop samples give exactly 64 centred frames');
     assert.equal(crop.short.pad, 'wrap');
-    assert.throws(() => windowPlan(info(1), { hop: 0.5, overlap: 0.1 }), /--hop or --overlap/);
-    assert.throws(() => windowPlan(info(1), { window: -1 }), /--window must be/);
+    assert.throws(
+      () => windowPlan(info(1), { hop: 0.5, overlap: 0.1 }),
+      /overlap: give hop or overlap, not both/,
+    );
+    assert.throws(
+      () => windowPlan(info(1), { window: -1 }),
+      (e: unknown) => e instanceof OptionError && e.option === 'window' && /^window: must be/.test(e.message),
+    );
   });
 });

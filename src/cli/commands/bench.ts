@@ -4,6 +4,7 @@
 // actions, so `audiotag --help` and the other commands work without the native addon.
 
 import type { Command } from 'commander';
+import type { OnnxBenchOptions, OnnxBenchResult } from '../../export/bench.js';
 import type { BenchMode, ModelBenchOptions, ModelBenchResult } from '../../models/bench.js';
 import { UsageError } from '../errors.js';
 import { optionalInt as int, optionalChoice, parseChoice, parseNumber } from '../flags.js';
@@ -76,8 +77,7 @@ function addModelBenches(group: Command): void {
             throw new UsageError(
               `--runtime must be "engine"${mode === 'infer' ? ' or "onnx"' : ''}, got "${f.runtime}"`,
             );
-          // src/export/bench.ts: the model exported to ONNX and timed in onnxruntime (+ the torch peer).
-          return (await import('../../export/bench.js')).onnxBenchCli(f);
+          return onnxBenchCli(f);
         }
         const opts: ModelBenchOptions = {
           mode,
@@ -351,4 +351,52 @@ export function register(program: Command): void {
   addAugmentBench(group);
   addLoaderBench(group);
   addPrepareBench(group);
+}
+
+/** The flags of `audiotag bench infer` that the ONNX path reads. */
+interface OnnxBenchFlags {
+  model: string;
+  batch: string;
+  size: string;
+  steps: string;
+  warmup: string;
+  threads?: string;
+  classes: string;
+  device: string;
+  seed: string;
+  peer?: string;
+  rounds: string;
+  json?: boolean;
+}
+
+/** `audiotag bench infer --runtime onnx [--peer torch --rounds N]`: prints one line per run and a summary. */
+async function onnxBenchCli(f: OnnxBenchFlags): Promise<void> {
+  if (f.device !== 'cpu')
+    throw new UsageError(`--runtime onnx runs on the CPU; --device must be cpu, got "${f.device}"`);
+  // src/export/bench.ts: the model exported to ONNX and timed in onnxruntime (+ the torch peer).
+  const { benchOnnx, compareOnnxWithTorch } = await import('../../export/bench.js');
+  const opts: OnnxBenchOptions = {
+    model: f.model,
+    batch: int('--batch', f.batch, 1),
+    size: int('--size', f.size, 1),
+    steps: int('--steps', f.steps, 1),
+    warmup: int('--warmup', f.warmup, 0),
+    threads: int('--threads', f.threads, 1),
+    classes: int('--classes', f.classes, 1),
+    seed: int('--seed', f.seed, 0),
+  };
+  const out = (r: object, text: string) => process.stdout.write(`${f.json ? JSON.stringify(r) : text}\n`);
+  const line = (r: OnnxBenchResult | ModelBenchResult) =>
+    out(
+      r,
+      `${r.impl.padEnd(16)} infer ${r.model} batch ${r.batch} ${r.size}×${r.size} ${r.threads} threads: ` +
+        `${r.ms_per_step.toFixed(1)} ms/step, ${r.samples_per_s.toFixed(1)} samples/s`,
+    );
+  if (f.peer === undefined) {
+    line(await benchOnnx(opts));
+    return;
+  }
+  if (f.peer !== 'torch') throw new UsageError(`--peer must be "torch", got "${f.peer}"`);
+  const c = await compareOnnxWithTorch(opts, int('--rounds', f.rounds, 1) ?? 1, line);
+  out(c, `onnxruntime / PyTorch eager (median of ${c.rounds} round(s)): ${c.speedup_vs_torch}×`);
 }

@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { UsageError } from '../errors.js';
+import { UsageError, usageFromOptionError } from '../errors.js';
 import { parseFoldList } from './train.js';
 
 interface ExportFlags {
@@ -54,7 +54,13 @@ export function register(program: Command): void {
           checkpoint: flags.checkpoint,
         });
       } catch (e) {
-        if (e instanceof ExportError) throw new UsageError(e.message);
+        // Option errors name the option (`folds`); shown as the flag the user gave.
+        if (e instanceof ExportError && e.option === 'folds' && flags.fold === undefined && !flags.folds)
+          throw new UsageError(
+            `--fold: ${e.problem.replace(/\(folds, or allFolds: true\)$/, '(--fold N or --all-folds)')}`,
+          );
+        if (e instanceof ExportError)
+          throw usageFromOptionError(e, { folds: flags.folds !== undefined ? 'folds' : 'fold' });
         throw e;
       }
       const out = resolve(flags.out);

@@ -3,6 +3,7 @@
 // has for the example input the export traces) and returns the layer's output value. Shapes are
 // concrete (the example's); the graph itself keeps batch and time dynamic wherever the ops allow.
 
+import { OptionError } from '../../core/errors.js';
 import type { Tensor } from '../../engine/index.js';
 import {
   AdaptiveAvgPool1d,
@@ -51,8 +52,12 @@ export interface V {
   shape: number[];
 }
 
-export class ExportError extends Error {
+/** Why a model cannot be exported; `option` names the export option at fault (`frontend`, `folds`), if one. */
+export class ExportError extends OptionError {
   override name = 'ExportError';
+  constructor(message: string, option = '') {
+    super(option, message);
+  }
 }
 
 export function data(t: Tensor): Float32Array {

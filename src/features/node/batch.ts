@@ -105,7 +105,7 @@ export async function extractToDir(
   const existing = await readFile(cfgFile, 'utf8').catch(() => null);
   if (existing !== null && existing !== canon)
     throw new Error(
-      `${cfgFile} holds another feature config: its .npy files were made with different settings; use another --out-dir or remove it`,
+      `${cfgFile} holds another feature config: its .npy files were made with different settings; use another output folder or remove it`,
     );
   if (existing === null) await writeFile(cfgFile, canon);
   const total = inputs.length;
