@@ -353,21 +353,8 @@ export function register(program: Command): void {
   addPrepareBench(group);
 }
 
-/** The flags of `audiotag bench infer` that the ONNX path reads. */
-interface OnnxBenchFlags {
-  model: string;
-  batch: string;
-  size: string;
-  steps: string;
-  warmup: string;
-  threads?: string;
-  classes: string;
-  device: string;
-  seed: string;
-  peer?: string;
-  rounds: string;
-  json?: boolean;
-}
+/** The flags of `audiotag bench infer` that the ONNX path reads: the engine path's, less its layout options. */
+type OnnxBenchFlags = Omit<ModelBenchFlags, 'runtime' | 'memoryFormat' | 'precision' | 'peerAllocator'>;
 
 /** `audiotag bench infer --runtime onnx [--peer torch --rounds N]`: prints one line per run and a summary. */
 async function onnxBenchCli(f: OnnxBenchFlags): Promise<void> {
