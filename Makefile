@@ -17,13 +17,14 @@ ADDON := build/Release/audiotag_native.node
 help:
 	@echo "make setup   apt packages, npm ci, native addon, TypeScript build (idempotent)"
 	@echo "make build   native addon + TypeScript"
+	@echo "make web     the web app (web/dist, Vite)"
 	@echo "make test    setup if needed, then lint, typecheck and the whole test suite"
 	@echo "make demo    a short end-to-end run"
 	@echo "make bench   the benchmarks in bench/ (JSON lines on stdout)"
 	@echo "make peers   Debian's python3-torch/torchaudio/sklearn for fixtures and peer benchmarks"
 
 # ---- set-up -------------------------------------------------------------------------------
-setup: apt $(NODE_STAMP) build
+setup: apt $(NODE_STAMP) build web
 
 apt:
 	@$(MAKE) --no-print-directory apt-install PKGS="$(APT_PACKAGES)"
@@ -53,6 +54,10 @@ native: $(NODE_STAMP)
 ts: $(NODE_STAMP)
 	npx tsc -p tsconfig.json
 
+# The web app (web/, Vite): web/dist/, served by `audiotag serve` at / and usable as a static site.
+web: $(NODE_STAMP)
+	npx vite build --config web/vite.config.ts
+
 # ---- checks -------------------------------------------------------------------------------
 test: setup
 	npx biome check src test bench scripts
@@ -68,4 +73,4 @@ bench: setup peers
 clean:
 	rm -rf dist build
 
-.PHONY: help setup apt peers apt-install build native ts test demo bench clean
+.PHONY: help setup apt peers apt-install build native ts web test demo bench clean
