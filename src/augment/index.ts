@@ -5,6 +5,7 @@ export * from './compose.js';
 export { biquad, butterworthQs, cascadeGain, meanSquare, readFractional } from './dsp.js';
 export { fft, fftConvolve } from './fft.js';
 export * from './mixing.js';
+export * from './perturb.js';
 export * from './registry.js';
 export * from './spectrogram.js';
 export { autoFftSize, timeStretch } from './vocoder.js';

@@ -13,6 +13,7 @@ import {
 } from './base.js';
 import { type AnyAugmentation, Compose, OneOf, SomeOf } from './compose.js';
 import { CutMix, Mixup, MixupSpecMix, MixWithNoisy, SpecMix } from './mixing.js';
+import { FrequencyWarp, SpeedPerturb } from './perturb.js';
 import {
   FrequencyShift,
   Lighting,
@@ -91,6 +92,7 @@ const BUILT_IN: [AugmentationKind, string, Ctor, boolean?][] = [
   ['waveform', 'RandomCrop', RandomCrop as Ctor],
   ['waveform', 'PitchShift', PitchShift as Ctor, true],
   ['waveform', 'TimeStretch', TimeStretch as Ctor, true],
+  ['waveform', 'SpeedPerturb', SpeedPerturb as Ctor],
   ['spectrogram', 'SpecFrequencyMask', SpecFrequencyMask as Ctor],
   ['spectrogram', 'SpecTimeMask', SpecTimeMask as Ctor],
   ['spectrogram', 'SpecTimeWarp', SpecTimeWarp as Ctor],
@@ -98,6 +100,7 @@ const BUILT_IN: [AugmentationKind, string, Ctor, boolean?][] = [
   ['spectrogram', 'Lighting', Lighting as Ctor],
   ['spectrogram', 'RandomResizedCrop', RandomResizedCrop as Ctor],
   ['spectrogram', 'FrequencyShift', FrequencyShift as Ctor],
+  ['spectrogram', 'FrequencyWarp', FrequencyWarp as Ctor],
   ['batch', 'Mixup', Mixup as Ctor],
   ['batch', 'SpecMix', SpecMix as Ctor],
   ['batch', 'MixupSpecMix', MixupSpecMix as Ctor],
