@@ -5,7 +5,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { warnOnce } from '../core/log.js';
-import { chart } from './charts.js';
+import { chart, type VegaLiteSpec } from './charts.js';
+import { embeddingMapChart, foldMaps, MAP_SEED } from './embedding-map.js';
 import { type EvaluationInput, evaluationSections } from './evaluation.js';
 import { type Section, writeReport } from './html.js';
 
@@ -17,6 +18,8 @@ export interface TrainingReportInfo {
   /** Audio file of each clip, for the players of the worst clips. */
   pathById?: Map<string, string>;
   title?: string;
+  /** Draw the UMAP map of finished folds' validation embeddings (default true; needs pathById). */
+  embeddingMap?: boolean;
 }
 
 /** Reads an oof.csv / predictions.csv (fname then one column per class): ids and row-major scores. */
@@ -94,55 +97,93 @@ export async function curveSection(log: readonly LogRecord[]): Promise<Section> 
   const lr = log.map((r) => ({ fold: `fold ${r.fold}`, epoch: r.epoch, lr: r.lr }));
   const x = { field: 'epoch', type: 'quantitative' as const, title: 'epoch', axis: { tickMinStep: 1 } };
   const color = { field: 'fold', type: 'nominal' as const, title: 'fold' };
+  /** One per-epoch line chart: `field` of `values` against the epoch, plus extra encodings. */
+  const perEpoch = (
+    name: string,
+    title: string,
+    values: object[],
+    field: string,
+    yTitle: string,
+    encoding: Record<string, unknown>,
+    axis?: object,
+  ) =>
+    chart(name, title, {
+      data: { values },
+      width: 360,
+      height: 260,
+      mark: { type: 'line', point: true },
+      encoding: {
+        x,
+        y: { field, type: 'quantitative', title: yTitle, ...(axis ? { axis } : {}) },
+        ...encoding,
+      },
+    } as VegaLiteSpec);
   return {
     title: 'Training curves',
     blocks: [
       {
         kind: 'chart',
-        chart: await chart('loss', 'Loss per epoch (solid: train, dashed: validation)', {
-          data: { values: loss },
-          width: 360,
-          height: 260,
-          mark: { type: 'line', point: true },
-          encoding: {
-            x,
-            y: { field: 'loss', type: 'quantitative', title: 'loss' },
+        chart: await perEpoch(
+          'loss',
+          'Loss per epoch (solid: train, dashed: validation)',
+          loss,
+          'loss',
+          'loss',
+          {
             color,
             strokeDash: { field: 'split', type: 'nominal', title: 'split' },
           },
+        ),
+      },
+      {
+        kind: 'chart',
+        chart: await perEpoch('metrics', 'Validation metrics per epoch', metrics, 'value', 'value', {
+          color: { field: 'metric', type: 'nominal', title: 'metric' },
+          strokeDash: color,
         }),
       },
       {
         kind: 'chart',
-        chart: await chart('metrics', 'Validation metrics per epoch', {
-          data: { values: metrics },
-          width: 360,
-          height: 260,
-          mark: { type: 'line', point: true },
-          encoding: {
-            x,
-            y: { field: 'value', type: 'quantitative', title: 'value' },
-            color: { field: 'metric', type: 'nominal', title: 'metric' },
-            strokeDash: color,
-          },
-        }),
-      },
-      {
-        kind: 'chart',
-        chart: await chart('lr', 'Learning rate', {
-          data: { values: lr },
-          width: 360,
-          height: 260,
-          mark: { type: 'line', point: true },
-          encoding: {
-            x,
-            y: { field: 'lr', type: 'quantitative', title: 'learning rate', axis: { format: '.1e' } },
-            color,
-          },
-        }),
+        chart: await perEpoch('lr', 'Learning rate', lr, 'lr', 'learning rate', { color }, { format: '.1e' }),
       },
     ],
   };
+}
+
+/** The UMAP map of the finished folds' validation clips (null when no fold is finished or has paths). */
+async function embeddingSection(runDir: string, info: TrainingReportInfo): Promise<Section | null> {
+  const pathById = info.pathById;
+  if (!pathById || info.embeddingMap === false) return null;
+  try {
+    const maps = await foldMaps(
+      runDir,
+      (id) => pathById.get(id),
+      (id) => {
+        const l = info.labelsById.get(id);
+        return l && l.length > 0 ? info.classes[l[0]!]! : null;
+      },
+      (oof) => readScoresFile(oof, info.classes.length).ids,
+    );
+    const c = await embeddingMapChart(maps);
+    if (!c) return null;
+    const n = maps.reduce((a, m) => a + m.points.length, 0);
+    return {
+      title: `Embedding map (${n} validation clips)`,
+      blocks: [
+        {
+          kind: 'text',
+          text: `Each finished fold's best model embeds its validation clips (the input of its last Linear layer, averaged over the clip's windows); UMAP places them on a plane (seed ${MAP_SEED}; axes have no units). Multi-label clips are coloured by their first label.`,
+        },
+        { kind: 'chart', chart: c },
+      ],
+    };
+  } catch (e) {
+    warnOnce(
+      `report-map:${runDir}`,
+      `${runDir}: the embedding map could not be drawn: ${(e as Error).message}`,
+    );
+    return null;
+  }
 }
 
 /** Writes <runDir>/report.html from what the run directory holds now; returns its path. */
@@ -173,6 +214,8 @@ export async function writeTrainingReport(runDir: string, info: TrainingReportIn
       sections.push(...ev);
     }
   }
+  const map = await embeddingSection(runDir, info);
+  if (map) sections.push(map);
   const file = join(runDir, 'report.html');
   const last = log[log.length - 1];
   writeReport(
