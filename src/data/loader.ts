@@ -760,8 +760,10 @@ function rowShape(plan: LoaderPlan, pre: Precomputed): number[] | null {
   if (!first) return null;
   const s = withChannelAxis(first, plan.waveformItems);
   if (plan.crop) return [...s.slice(0, -1), plan.crop.frames];
-  const same = [...pre.usable].every((i) => pre.store.shapes[i]!.join() === first.join());
-  return !featuresOnTheFly(plan) && same ? s : null;
+  // Features made on the fly (waveform augmentation) are not in the store: their shapes are unknown here.
+  if (featuresOnTheFly(plan)) return null;
+  const same = [...pre.usable].every((i) => pre.store.shapes[i]?.join() === first.join());
+  return same ? s : null;
 }
 
 /** How epochs are laid out: a sampler in training, fixed evaluation rows otherwise, and row weights. */

@@ -552,6 +552,31 @@ describe('loader: cache, broken files, waveform augmentation, shutdown', () => {
     assert.ok(new Set(shifts.map((s) => s.toFixed(3))).size > 1, 'every row got the same gain');
   });
 
+  it('waveform augmentation without a crop: clips of one fixed duration batch at their full length', async () => {
+    // The speaker-independent speech recipe's shape: features.duration fixes every clip's length, no crop.
+    const features = resolveFeatureConfig({
+      sampleRate: 8000,
+      nFft: 256,
+      hopLength: 128,
+      nMels: 32,
+      duration: 1,
+    });
+    const ds = await fsdd(1, [0, 1, 2, 3]);
+    const { out } = await collect(
+      {
+        features,
+        batchSize: 4,
+        training: true,
+        augment: { waveform: { name: 'SpeedPerturb', p: 1 } },
+        seed: 3,
+        workers: 0,
+      },
+      ds,
+    );
+    const b = out[0]![0]!;
+    assert.deepEqual(b.inputs.shape, [4, 1, 32, 63]);
+  });
+
   it('close() stops every worker thread; an abandoned epoch does not hang', async () => {
     const threads = () => readdirSync('/proc/self/task').length;
     const ds = await fsdd(1, [0, 1, 2, 3]);
