@@ -49,6 +49,7 @@ export {
   readSampleSubmission,
   type SubmissionTemplate,
 } from './manifests.js';
+export { isSpeechCommandsFolder, readSpeechCommands, SPEECH_LISTS, speakerOf } from './speech-commands.js';
 export {
   assertNoErrors,
   type Dataset,

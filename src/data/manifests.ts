@@ -5,6 +5,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { ManifestBuilder, type RowInput } from './builder.js';
 import { type CsvTable, columnIndex, readCsv } from './csv.js';
+import { isSpeechCommandsFolder, readSpeechCommands } from './speech-commands.js';
 import { assertNoErrors, type Dataset, type ManifestResult, type Problem } from './types.js';
 
 export interface ReaderOptions {
@@ -513,19 +514,28 @@ export async function readClassList(path: string): Promise<string[]> {
     .filter((l) => l !== '' && !l.startsWith('#'));
 }
 
-export type ManifestFormat = 'fsd2018' | 'fsd2019' | 'birdclef' | 'esc50' | 'folder' | 'csv';
+export type ManifestFormat =
+  | 'fsd2018'
+  | 'fsd2019'
+  | 'birdclef'
+  | 'esc50'
+  | 'speech-commands'
+  | 'folder'
+  | 'csv';
 export const MANIFEST_FORMATS: readonly ManifestFormat[] = [
   'fsd2018',
   'fsd2019',
   'birdclef',
   'esc50',
+  'speech-commands',
   'folder',
   'csv',
 ];
 
 /** Guesses the format from a folder or the CSV header; null when only a `csv` config can read it. */
 export async function detectFormat(path: string): Promise<ManifestFormat | null> {
-  if (existsSync(path) && statSync(path).isDirectory()) return 'folder';
+  if (existsSync(path) && statSync(path).isDirectory())
+    return isSpeechCommandsFolder(path) ? 'speech-commands' : 'folder';
   const header = new Set((await readCsv(path)).header);
   const has = (...cols: string[]) => cols.every((c) => header.has(c));
   if (has('filename', 'fold', 'target', 'category')) return 'esc50';
@@ -577,6 +587,9 @@ export async function readManifest(spec: ManifestSpec): Promise<ManifestResult &
       break;
     case 'folder':
       result = await readFolder(spec.path, common);
+      break;
+    case 'speech-commands':
+      result = await readSpeechCommands(spec.path, { classes: spec.classes });
       break;
     case 'csv':
       if (!spec.csv?.pathCol)

@@ -14,6 +14,7 @@ import {
 import { UsageError } from '../errors.js';
 import { optionalChoice, optionalNumber, parseNumber, requireInputDir, requireInputFile } from '../flags.js';
 import { createProgress } from '../progress.js';
+import { addDatasetConvert } from './dataset-convert.js';
 import { addDatasetInspect } from './dataset-inspect.js';
 import { addDatasetNoisy } from './dataset-noisy.js';
 import { addDatasetPrepare } from './dataset-prepare.js';
@@ -44,6 +45,7 @@ export function register(program: Command): void {
   addDatasetPrepare(dataset);
   addDatasetNoisy(dataset);
   addDatasetInspect(dataset);
+  addDatasetConvert(dataset);
   dataset
     .command('validate <manifest>')
     .description(
