@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defineConfig, type Plugin } from 'vite';
+import { defaultClientConditions, defineConfig, type Plugin } from 'vite';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -42,6 +42,9 @@ export default defineConfig({
   root: here,
   base: './',
   resolve: {
+    // onnxruntime-web's builds without an embedded wasm URL: it loads ort/ (ort.env.wasm.wasmPaths), so
+    // the 14 MB runtime is in the build once.
+    conditions: ['onnxruntime-web-use-extern-wasm', ...defaultClientConditions],
     // The toolkit's browser-safe code, straight from its TypeScript sources.
     alias: {
       'audiotag/features': join(here, '../src/features/index.ts'),

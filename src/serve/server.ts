@@ -16,7 +16,7 @@ import type { Tagger, TagResult } from '../infer/tagger.js';
 import { Metrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import type { JobQueue } from './queue.js';
-import { WEB_PAGE } from './web-page.js';
+import { modelLinks, registerWebApp } from './web-app.js';
 
 export interface ServeOptions {
   /** Largest upload in bytes (default 50 MB). */
@@ -39,6 +39,10 @@ export interface ServeOptions {
   jobDir?: string;
   /** Label of the model in /v1/models. */
   modelName?: string;
+  /** The --model argument (run directory or .onnx): the web app's model page and ONNX export use it. */
+  modelPath?: string;
+  /** The built web app served at `/` (default web/dist of the package; the basic page when missing). */
+  webDir?: string;
 }
 
 export interface JobPayload {
@@ -275,10 +279,7 @@ export async function createServer(tagger: Tagger, o: ServeOptions = {}): Promis
     return tagJson(r, topK);
   }
 
-  app.get('/', async (_req, reply) => {
-    reply.type('text/html; charset=utf-8');
-    return WEB_PAGE;
-  });
+  registerWebApp(app, tagger, { webDir: o.webDir, modelPath: o.modelPath, modelName: o.modelName });
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/openapi.json', async () => openApiDocument());
   app.get('/metrics', async (_req, reply) => {
@@ -289,6 +290,7 @@ export async function createServer(tagger: Tagger, o: ServeOptions = {}): Promis
   app.get('/v1/models', async () => ({
     models: [
       {
+        ...modelLinks(tagger, { modelPath: o.modelPath, modelName: o.modelName }),
         name: o.modelName ?? tagger.models[0]!.label,
         classes: tagger.classes,
         sampleRate: tagger.plan.sampleRate,

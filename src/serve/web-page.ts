@@ -1,6 +1,8 @@
-// The web app served at `/`: drop or pick audio files, each is sent to POST /v1/tag and its top tags are
-// listed with their scores (and, for long files, the detected events). One self-contained page (no build
-// step, no external assets), so it ships inside dist/ with the server. Keyboard-usable, labelled controls.
+// The basic page served at `/` when the web app (web/, built into web/dist by Vite) is missing: drop or
+// pick audio files, each is sent to POST /v1/tag and its top tags are listed with their scores (and, for
+// long files, the detected events). One self-contained page (no build step, no external assets), so it
+// ships inside dist/ with the server. Keyboard-usable, labelled controls. src/serve/web-app.ts serves it
+// with a notice saying how to build the full app.
 export const WEB_PAGE = `<!doctype html>
 <html lang="en">
 <head>
@@ -16,11 +18,13 @@ export const WEB_PAGE = `<!doctype html>
   .bar { display: inline-block; height: .7rem; background: #1a56db; vertical-align: middle; }
   .err { color: #a00; }
   label { font-weight: 600; }
+  .notice { background: #fff4d6; border-left: 4px solid #8a5a00; padding: .6rem .9rem; }
 </style>
 </head>
 <body>
 <main>
 <h1>audiotag</h1>
+<!--NOTICE-->
 <p id="model">Loading the model…</p>
 <div id="drop">
   <p>Drop audio files here, or</p>
@@ -68,3 +72,14 @@ drop.addEventListener('drop', (e) => { e.preventDefault(); drop.classList.remove
 </body>
 </html>
 `;
+
+const escapeHtml = (s: string) =>
+  s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+
+/** The basic page, with `notice` (e.g. "the web app is not built") shown under its heading. */
+export function webPage(notice?: string): string {
+  return WEB_PAGE.replace(
+    '<!--NOTICE-->',
+    notice ? `<p class="notice" role="status">${escapeHtml(notice)}</p>` : '',
+  );
+}

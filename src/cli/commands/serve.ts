@@ -72,6 +72,7 @@ export function register(program: Command): void {
         apiKey,
         corsOrigins: cors,
         queue,
+        modelPath: flags.model,
         jobDir: flags.jobsDb ? `${flags.jobsDb}.files` : undefined,
       });
       if (queue) worker = startWorker(tagger, queue, { leaseMs: lease * 1000 });
