@@ -16,6 +16,7 @@ export const OUTPUT_FORMATS = [
   'audacity',
   'jsonl',
   'embeddings',
+  'report',
 ] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
@@ -29,6 +30,7 @@ export const OUTPUT_FILES: Record<OutputFormat, string> = {
   audacity: 'audacity/<file>.txt',
   jsonl: 'windows.jsonl',
   embeddings: 'embeddings.npy + embeddings.csv',
+  report: 'report/<file>.html',
 };
 
 /** A Kaggle sample submission: its id column and rows, and its columns (wide) or a label column (top-3). */
@@ -57,7 +59,7 @@ export interface FileOutput {
 export interface FormatWriter {
   add(f: FileOutput): void;
   /** Writes what needs every file (Kaggle rows in template order) and renames into place. */
-  close(): void;
+  close(): void | Promise<void>;
 }
 
 /** A text file written under a temporary name and renamed on close. */
@@ -288,6 +290,22 @@ function embeddingsWriter(ctx: OutputContext, rows: number, dim: number): Format
   };
 }
 
+/** report/<file>.html per recording: spectrogram, detection timeline, click to play (src/report/prediction.ts). */
+function reportWriter(ctx: OutputContext): FormatWriter {
+  const files: FileOutput[] = [];
+  return {
+    add(f) {
+      files.push(f);
+    },
+    async close() {
+      // Imported here: only this format draws (vega, resvg).
+      const { writePredictionReport } = await import('../report/prediction.js');
+      for (const { result, path } of files)
+        await writePredictionReport(join(ctx.out, 'report', `${stem(result.id)}.html`), result, path);
+    },
+  };
+}
+
 /** The writers of the formats asked for; `embeddingRows`/`embeddingDim` size the .npy header. */
 export function openWriters(
   formats: readonly OutputFormat[],
@@ -313,6 +331,8 @@ export function openWriters(
         return jsonlWriter(ctx);
       case 'embeddings':
         return embeddingsWriter(ctx, embeddingRows, embeddingDim);
+      case 'report':
+        return reportWriter(ctx);
       default:
         throw new OptionError(
           'formats',

@@ -307,7 +307,7 @@ export async function predict(o: PredictJobOptions): Promise<PredictSummary> {
       const path = it.path ?? '';
       for (const w of writers) w.add({ result, path });
     }
-    for (const w of writers) w.close();
+    for (const w of writers) await w.close();
     if (skipped.length > 0)
       writeFileAtomic(
         join(out, 'skipped.csv'),

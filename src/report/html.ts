@@ -38,10 +38,19 @@ h1{font-size:22px}h2{font-size:18px;border-bottom:1px solid #ccc;padding-bottom:
 td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}
 .meta{color:#666;font-size:12px}.example{display:inline-block;vertical-align:top;margin:8px 16px 16px 0}`;
 
-function blockHtml(b: Block): string {
+/** Page options: where the chart files go (a folder relative to the page, default `charts`) and an
+ * inline script (the prediction report's click-to-play; the other reports have none). */
+export interface PageOptions {
+  chartsDir?: string;
+  script?: string;
+}
+
+function blockHtml(b: Block, charts: string): string {
   switch (b.kind) {
-    case 'chart':
-      return `<div class="chart" id="chart-${escapeHtml(b.chart.name)}"><h3>${escapeHtml(b.chart.title)}</h3>${b.chart.svg}<div class="dl"><a href="charts/${b.chart.name}.svg">SVG</a> · <a href="charts/${b.chart.name}.png">PNG</a></div></div>`;
+    case 'chart': {
+      const at = escapeHtml(encodeURI(`${charts}/${b.chart.name}`));
+      return `<div class="chart" id="chart-${escapeHtml(b.chart.name)}"><h3>${escapeHtml(b.chart.title)}</h3>${b.chart.svg}<div class="dl"><a href="${at}.svg">SVG</a> · <a href="${at}.png">PNG</a></div></div>`;
+    }
     case 'table': {
       const head = `<tr>${b.head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr>`;
       const rows = b.rows.map((r) => `<tr>${r.map((c) => `<td>${fmt(c)}</td>`).join('')}</tr>`).join('');
@@ -54,16 +63,33 @@ function blockHtml(b: Block): string {
   }
 }
 
-export function pageHtml(title: string, sections: readonly Section[], meta = ''): string {
+export function pageHtml(
+  title: string,
+  sections: readonly Section[],
+  meta = '',
+  opts: PageOptions = {},
+): string {
+  const charts = opts.chartsDir ?? 'charts';
   const body = sections
-    .map((s) => `<section><h2>${escapeHtml(s.title)}</h2>\n${s.blocks.map(blockHtml).join('\n')}</section>`)
+    .map(
+      (s) =>
+        `<section><h2>${escapeHtml(s.title)}</h2>\n${s.blocks.map((b) => blockHtml(b, charts)).join('\n')}</section>`,
+    )
     .join('\n');
-  return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title><style>${STYLE}</style></head>\n<body><h1>${escapeHtml(title)}</h1><p class="meta">${escapeHtml(meta)}</p>\n${body}\n</body></html>\n`;
+  const script = opts.script ? `\n<script>${opts.script}</script>` : '';
+  return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title><style>${STYLE}</style></head>\n<body><h1>${escapeHtml(title)}</h1><p class="meta">${escapeHtml(meta)}</p>\n${body}${script}\n</body></html>\n`;
 }
 
-/** Writes the page to `file` and every chart to <dir of file>/charts/<name>.svg and .png. */
-export function writeReport(file: string, title: string, sections: readonly Section[], meta = ''): void {
-  const dir = join(dirname(file), 'charts');
+/** Writes the page to `file` and every chart to <dir of file>/charts/<name>.svg and .png (or the
+ * `chartsDir` of `opts`). */
+export function writeReport(
+  file: string,
+  title: string,
+  sections: readonly Section[],
+  meta = '',
+  opts: PageOptions = {},
+): void {
+  const dir = join(dirname(file), opts.chartsDir ?? 'charts');
   mkdirSync(dir, { recursive: true });
   for (const s of sections)
     for (const b of s.blocks)
@@ -71,5 +97,5 @@ export function writeReport(file: string, title: string, sections: readonly Sect
         writeFileSync(join(dir, `${b.chart.name}.svg`), b.chart.svg);
         writeFileSync(join(dir, `${b.chart.name}.png`), svgToPng(b.chart.svg));
       }
-  writeFileAtomic(file, pageHtml(title, sections, meta));
+  writeFileAtomic(file, pageHtml(title, sections, meta, opts));
 }

@@ -19,14 +19,16 @@ export interface SpectrogramFigureOptions extends Omit<SpectrogramPngOptions, 'a
   panelHeight?: number;
 }
 
-function niceStep(span: number, target: number): number {
+/** A round step (1, 2, 5 × 10^k) that splits `span` into about `target` parts. */
+export function niceStep(span: number, target: number): number {
   const raw = span / Math.max(1, target);
   const p = 10 ** Math.floor(Math.log10(raw));
   for (const m of [1, 2, 5, 10]) if (m * p >= raw) return m * p;
   return 10 * p;
 }
 
-function decimals(step: number): number {
+/** Decimals needed to print multiples of `step`. */
+export function decimals(step: number): number {
   return Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
 }
 
