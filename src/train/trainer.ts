@@ -95,7 +95,7 @@ export interface TrainOptions {
   schedule: TrainConfig['train']['schedule'];
   loss: TrainConfig['train']['loss'];
   clipGradNorm?: number | null;
-  /** 'channels-last': conv weights and 4-D batches in NHWC layout (docs/engine.md, Speed). */
+  /** 'channels-last' (the default): conv weights and 4-D batches in NHWC layout (docs/engine.md, Speed). */
   memoryFormat?: 'contiguous' | 'channels-last';
   /** 'bf16': the training forward under bfloat16 autocast; loss, weights and optimiser stay float32. */
   precision?: 'fp32' | 'bf16';
@@ -230,6 +230,8 @@ class FoldTrainer {
   private readonly valIds: string[];
   /** Fold directory layout; null: nothing is written. */
   private readonly dirs: { dir: string; last: string; best: string } | null;
+  /** Conv weights and 4-D batches in NHWC layout (TrainOptions.memoryFormat, channels-last by default). */
+  private readonly channelsLast: boolean;
   private st: TrainState = freshState();
   private bestScores: Float32Array | null = null;
 
@@ -249,7 +251,8 @@ class FoldTrainer {
     });
     if (o.ema && !o.makeCopy) throw new Error(`${this.label}: train.ema needs a second model (makeCopy)`);
     // Before the optimiser exists, so its state takes the parameters' layout.
-    const cl = o.memoryFormat === 'channels-last';
+    const cl = (o.memoryFormat ?? 'channels-last') === 'channels-last';
+    this.channelsLast = cl;
     if (cl) E.setMemoryFormat_(this.model.parameters(), 'channels-last');
     this.opt = createOptimizer(this.model.parameters(), o.optimizer);
     const copy = o.ema && o.makeCopy ? o.makeCopy() : null;
@@ -398,8 +401,7 @@ class FoldTrainer {
         y = y.slice(0, a, b);
         w = w ? w.slice(0, a, b) : null;
       }
-      const x =
-        this.o.memoryFormat === 'channels-last' && x0.ndim === 4 ? x0.contiguous('channels-last') : x0;
+      const x = this.channelsLast && x0.ndim === 4 ? x0.contiguous('channels-last') : x0;
       const empty = x.shape[0] === 0;
       const bf16 = this.o.precision === 'bf16';
       const l = empty

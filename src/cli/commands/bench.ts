@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import type { OnnxBenchOptions, OnnxBenchResult } from '../../export/bench.js';
 import type { BenchMode, ModelBenchOptions, ModelBenchResult } from '../../models/bench.js';
 import { UsageError } from '../errors.js';
-import { optionalInt as int, optionalChoice, parseChoice, parseNumber } from '../flags.js';
+import { optionalInt as int, optionalChoice, parseChoice, parseNumber, parseSeed } from '../flags.js';
 
 interface ModelBenchFlags {
   model: string;
@@ -26,6 +26,22 @@ interface ModelBenchFlags {
   precision?: string;
   peerAllocator?: string;
   json?: boolean;
+}
+
+/** The sizes and counts every model bench takes (`bench train`, `bench infer`, `bench infer --runtime onnx`),
+ * parsed in one place: each an integer with its least value, the error naming the flag (src/cli/flags.ts). */
+export function parseModelBenchFlags(
+  f: Pick<ModelBenchFlags, 'batch' | 'size' | 'steps' | 'warmup' | 'threads' | 'classes' | 'seed'>,
+) {
+  return {
+    batch: int('--batch', f.batch, 1),
+    size: int('--size', f.size, 1),
+    steps: int('--steps', f.steps, 1),
+    warmup: int('--warmup', f.warmup, 0),
+    threads: int('--threads', f.threads, 1),
+    classes: int('--classes', f.classes, 1),
+    seed: parseSeed('--seed', f.seed),
+  };
 }
 
 function human(r: ModelBenchResult): string {
@@ -59,7 +75,13 @@ function addModelBenches(group: Command): void {
         "also run the same measurement in PyTorch ('torch', Debian's /usr/bin/python3)",
       )
       .option('--rounds <n>', 'with --peer: alternate ours/theirs this many times', '1')
-      .option('--memory-format <f>', 'input layout: contiguous or channels-last', 'contiguous')
+      .option(
+        '--memory-format <f>',
+        mode === 'train'
+          ? "layout of conv weights and inputs: channels-last (the trainer's default) or contiguous"
+          : 'layout of conv weights and inputs: contiguous or channels-last',
+        mode === 'train' ? 'channels-last' : 'contiguous',
+      )
       .option('--precision <p>', 'fp32, or bf16 (forward under bfloat16 autocast)', 'fp32')
       .option(
         '--peer-allocator <a>',
@@ -82,14 +104,8 @@ function addModelBenches(group: Command): void {
         const opts: ModelBenchOptions = {
           mode,
           model: f.model,
-          batch: int('--batch', f.batch, 1),
-          size: int('--size', f.size, 1),
-          steps: int('--steps', f.steps, 1),
-          warmup: int('--warmup', f.warmup, 0),
-          threads: int('--threads', f.threads, 1),
-          classes: int('--classes', f.classes, 1),
+          ...parseModelBenchFlags(f),
           device: f.device,
-          seed: int('--seed', f.seed, 0),
           memoryFormat: optionalChoice('--memory-format', f.memoryFormat, [
             'contiguous',
             'channels-last',
@@ -364,13 +380,7 @@ async function onnxBenchCli(f: OnnxBenchFlags): Promise<void> {
   const { benchOnnx, compareOnnxWithTorch } = await import('../../export/bench.js');
   const opts: OnnxBenchOptions = {
     model: f.model,
-    batch: int('--batch', f.batch, 1),
-    size: int('--size', f.size, 1),
-    steps: int('--steps', f.steps, 1),
-    warmup: int('--warmup', f.warmup, 0),
-    threads: int('--threads', f.threads, 1),
-    classes: int('--classes', f.classes, 1),
-    seed: int('--seed', f.seed, 0),
+    ...parseModelBenchFlags(f),
   };
   const out = (r: object, text: string) => process.stdout.write(`${f.json ? JSON.stringify(r) : text}\n`);
   const line = (r: OnnxBenchResult | ModelBenchResult) =>
