@@ -1,23 +1,92 @@
 // Distributed prediction on BullMQ + Redis (docs/distributed.md): `predict --queue redis://…` puts one job
-// per file on the queue and gathers the raw scores workers return; `audiotag worker --queue redis://…`
-// scores them. Retries with exponential backoff; a worker killed mid-job loses its lock and BullMQ's
-// stalled-job check hands the job to another worker. Results are gathered (and written) by the one
-// `predict` process, once per file.
+// per file on the queue — or, for a recording longer than `chunkSeconds`, one job per chunk of whole windows
+// — and gathers the raw scores workers return; `audiotag worker --queue redis://…` scores them. Retries with
+// exponential backoff; a worker killed mid-job loses its lock and BullMQ's stalled-job check hands the job to
+// another worker. Results are gathered (and written) by the one `predict` process, once per file.
+//
+// Chunks: chunk c of a file covers windows [cK, cK + K) (K windows of the model's plan), i.e. samples
+// [cK·hop, cK·hop + (K−1)·hop + W) at the model's rate; the last chunk runs to the end of the file. A worker
+// reads the file through the same streaming reader a local run uses (streamFile: same samples, also after
+// resampling), keeps the chunk's samples and scores them as one recording, whose windows are then exactly
+// the file's windows cK … cK + K − 1. The coordinator concatenates the chunks' window scores and rebuilds the
+// window times and the duration as the local pipeline does.
 import { createHash } from 'node:crypto';
-import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { type Job, Queue, QueueEvents, Worker } from 'bullmq';
+import { audioInfo } from '../audio/io.js';
 import { OptionError } from '../core/errors.js';
 import { fromStored, type ScoreRunner, type ScoreSpec, type Stored, toStored } from '../infer/job.js';
 import type { RawResult, TagInput } from '../infer/pipeline.js';
 import { Tagger } from '../infer/tagger.js';
+import { streamFile, type WindowPlan } from '../infer/windows.js';
 
 export const PREDICT_QUEUE = 'audiotag-predict';
 
-/** A job: one file, and how to score it. */
+/** A job: one file (or the samples [from, to) of it at the model's rate), and how to score it. */
 interface PredictJob {
   spec: ScoreSpec;
   input: { id: string; path: string };
+  chunk?: { index: number; from: number; to: number | null };
+}
+
+/** Default length of the chunks long recordings are split into (`predict --chunk-seconds`). */
+export const DEFAULT_CHUNK_SECONDS = 300;
+
+/**
+ * The chunks of a recording of `frames` samples at `nativeRate` under `plan`, as sample ranges at the
+ * model's rate ([from, to), to null = to the end); one range when it is not longer than `chunkSeconds`.
+ * Every chunk holds whole windows; the last at least one full window (two samples of slack for rounding in
+ * resampling), so it never becomes a "shorter than one window" recording.
+ */
+export function chunkRanges(
+  frames: number,
+  nativeRate: number,
+  plan: WindowPlan,
+  chunkSeconds: number,
+): { from: number; to: number | null }[] {
+  const n = Math.floor((frames * plan.sampleRate) / nativeRate) - 2;
+  const per = Math.max(1, Math.round((chunkSeconds * plan.sampleRate) / plan.hop));
+  if (n < plan.length) return [{ from: 0, to: null }];
+  const full = Math.floor((n - plan.length) / plan.hop) + 1;
+  const count = Math.ceil(full / per);
+  if (count <= 1) return [{ from: 0, to: null }];
+  return Array.from({ length: count }, (_, c) => {
+    const from = c * per * plan.hop;
+    return { from, to: c === count - 1 ? null : from + (per - 1) * plan.hop + plan.length };
+  });
+}
+
+/** The chunks' raw results (in order) joined into the file's, as the local pipeline would have made it. */
+export function joinChunks(
+  input: TagInput,
+  plan: WindowPlan,
+  parts: { from: number; r: RawResult }[],
+): RawResult {
+  const last = parts[parts.length - 1]!;
+  const total = last.from + Math.round(last.r.duration * plan.sampleRate);
+  const n = parts.reduce((a, p) => a + p.r.windows.length, 0);
+  const windows = Array.from({ length: n }, (_, i) => ({
+    start: total < plan.length ? 0 : (i * plan.hop) / plan.sampleRate,
+    end: Math.min(i * plan.hop + plan.length, total) / plan.sampleRate,
+  }));
+  const cat = (xs: Float32Array[]) => {
+    const out = new Float32Array(xs.reduce((a, x) => a + x.length, 0));
+    let at = 0;
+    for (const x of xs) {
+      out.set(x, at);
+      at += x.length;
+    }
+    return out;
+  };
+  const r: RawResult = {
+    input,
+    duration: total / plan.sampleRate,
+    windows,
+    perModel: last.r.perModel.map((_, m) => cat(parts.map((p) => p.r.perModel[m]!))),
+  };
+  if (last.r.embeddings)
+    r.embeddings = { dim: last.r.embeddings.dim, data: cat(parts.map((p) => p.r.embeddings!.data)) };
+  return r;
 }
 
 /** ioredis options from `redis://[user:pass@]HOST:PORT[/DB]`; the error names the flag. */
@@ -60,6 +129,21 @@ export interface QueueTiming {
   attempts?: number;
   /** First retry delay; doubles each retry. */
   backoffMs?: number;
+  /** Recordings longer than this many seconds go out as chunks of about this length (default 300). */
+  chunkSeconds?: number;
+}
+
+/** The window plan (and whether chunks can be scored apart) of the models of a spec. */
+async function chunkPlan(spec: ScoreSpec): Promise<WindowPlan | null> {
+  const t = await Tagger.load(spec.models, spec.tagger);
+  try {
+    const p = t.plan;
+    // TTA copies reach back before a chunk's first window; other rates have windows of other lengths.
+    if (p.tta > 1 || t.models.some((m) => m.featureConfig.sampleRate !== p.sampleRate)) return null;
+    return p;
+  } finally {
+    await t.dispose();
+  }
 }
 
 /** A ScoreRunner that fans the files out over the queue and waits for every one. */
@@ -78,50 +162,103 @@ export function bullmqRunner(url: string, timing: QueueTiming = {}): ScoreRunner
     const events = new QueueEvents(PREDICT_QUEUE, { connection });
     try {
       // Listening before the jobs are added: no completion can be missed.
-      const pending = new Map<string, TagInput>();
+      interface Pending {
+        input: TagInput;
+        parts: ({ from: number; r: RawResult } | undefined)[];
+        left: number;
+        plan: WindowPlan | null;
+        failed: boolean;
+      }
+      const pending = new Map<string, { file: Pending; part: number; from: number }>();
+      let open = 0;
       let finish: () => void = () => {};
       const allDone = new Promise<void>((res) => {
         finish = res;
       });
-      const settle = (jobId: string, fn: (input: TagInput) => void) => {
-        const input = pending.get(jobId);
-        if (!input) return;
+      const settle = (jobId: string, fn: (f: Pending, part: number, from: number) => void) => {
+        const p = pending.get(jobId);
+        if (!p) return;
         pending.delete(jobId);
-        fn(input);
-        if (pending.size === 0) finish();
+        fn(p.file, p.part, p.from);
+        if (pending.size === 0 && open === 0) finish();
       };
       events.on('completed', ({ jobId, returnvalue }) =>
-        settle(jobId, (input) => {
+        settle(jobId, (f, part, from) => {
+          if (f.failed) return;
           const v = returnvalue as unknown;
           const r: RawResult = fromStored((typeof v === 'string' ? JSON.parse(v) : v) as Stored);
-          r.input = input;
-          h.onResult(r);
+          r.input = f.input;
+          f.parts[part] = { from, r };
+          if (--f.left > 0) return;
+          h.onResult(
+            f.parts.length === 1
+              ? r
+              : joinChunks(
+                  f.input,
+                  f.plan!,
+                  f.parts.map((x) => x!),
+                ),
+          );
         }),
       );
       events.on('failed', ({ jobId, failedReason }) =>
-        settle(jobId, (input) => h.onError(input, new Error(failedReason))),
+        settle(jobId, (f) => {
+          if (f.failed) return;
+          f.failed = true;
+          // The file's other chunks are no longer needed.
+          for (const [id, p] of pending) if (p.file === f) pending.delete(id);
+          h.onError(f.input, new Error(failedReason));
+        }),
       );
       await events.waitUntilReady();
       if (todo.length === 0) return;
       // Job ids from the job's content: adding the same file of the same job again is a no-op.
       const tag = createHash('sha256').update(JSON.stringify(spec)).digest('hex').slice(0, 16);
-      const entries = todo.map((it) => {
+      const chunkS = timing.chunkSeconds ?? DEFAULT_CHUNK_SECONDS;
+      let plan: Promise<WindowPlan | null> | null = null;
+      const entries: Parameters<typeof queue.addBulk>[0] = [];
+      open = 1;
+      for (const it of todo) {
         const path = it.path ? resolve(it.path) : '';
-        const jobId = `${tag}-${createHash('sha256').update(`${it.id}\n${path}`).digest('hex').slice(0, 24)}`;
-        pending.set(jobId, it);
-        return {
-          name: 'predict',
-          data: { spec, input: { id: it.id, path } },
-          opts: {
-            jobId,
-            attempts: timing.attempts ?? 3,
-            backoff: { type: 'exponential', delay: timing.backoffMs ?? 1000 },
-            removeOnComplete: true,
-            removeOnFail: true,
-          },
+        const fileId = `${tag}-${createHash('sha256').update(`${it.id}\n${path}`).digest('hex').slice(0, 24)}`;
+        let ranges: { from: number; to: number | null }[] = [{ from: 0, to: null }];
+        const info = path ? await audioInfo(path).catch(() => null) : null;
+        let p: WindowPlan | null = null;
+        if (info && Number.isFinite(info.frames) && info.duration > chunkS) {
+          plan ??= chunkPlan(spec);
+          p = await plan;
+          if (p) ranges = chunkRanges(info.frames, info.sampleRate, p, chunkS);
+        }
+        const file: Pending = {
+          input: it,
+          parts: ranges.map(() => undefined),
+          left: ranges.length,
+          plan: p,
+          failed: false,
         };
-      });
+        ranges.forEach((rg, c) => {
+          const jobId = ranges.length === 1 ? fileId : `${fileId}-c${c}`;
+          pending.set(jobId, { file, part: c, from: rg.from });
+          entries.push({
+            name: 'predict',
+            data: {
+              spec,
+              input: { id: it.id, path },
+              ...(ranges.length > 1 ? { chunk: { index: c, from: rg.from, to: rg.to } } : {}),
+            },
+            opts: {
+              jobId,
+              attempts: timing.attempts ?? 3,
+              backoff: { type: 'exponential', delay: timing.backoffMs ?? 1000 },
+              removeOnComplete: true,
+              removeOnFail: true,
+            },
+          });
+        });
+      }
       for (let i = 0; i < entries.length; i += 500) await queue.addBulk(entries.slice(i, i + 500));
+      open = 0;
+      if (pending.size === 0) finish();
       await allDone;
     } finally {
       await events.close();
@@ -138,8 +275,34 @@ export interface WorkerOptions {
   onMessage?: (s: string) => void;
 }
 
-/** Runs a worker until `signal` aborts; taggers are loaded once per distinct model spec. */
-export async function runPredictWorker(o: WorkerOptions, signal: AbortSignal): Promise<void> {
+/** The samples [from, to) (to null: to the end) of a file at `sampleRate`, read as a local run reads it. */
+async function readRange(
+  path: string,
+  sampleRate: number,
+  from: number,
+  to: number | null,
+): Promise<Float32Array> {
+  const stream = await streamFile(path, sampleRate);
+  const parts: Float32Array[] = [];
+  let at = 0;
+  for await (const block of stream.blocks) {
+    const lo = Math.max(from, at);
+    const hi = to === null ? at + block.length : Math.min(to, at + block.length);
+    if (hi > lo) parts.push(block.subarray(lo - at, hi - at));
+    at += block.length;
+    if (to !== null && at >= to) break;
+  }
+  const out = new Float32Array(parts.reduce((a, x) => a + x.length, 0));
+  let k = 0;
+  for (const x of parts) {
+    out.set(x, k);
+    k += x.length;
+  }
+  return out;
+}
+
+/** Starts a worker of the predict queue; taggers are loaded once per distinct model spec. */
+export async function startPredictWorker(o: WorkerOptions): Promise<{ close: () => Promise<void> }> {
   const connection = redisConnection('url', o.url);
   const taggers = new Map<string, Promise<Tagger>>();
   const taggerFor = (spec: ScoreSpec) => {
@@ -156,15 +319,23 @@ export async function runPredictWorker(o: WorkerOptions, signal: AbortSignal): P
     PREDICT_QUEUE,
     async (job: Job<PredictJob, Stored>) => {
       const tagger = await taggerFor(job.data.spec);
+      const { chunk } = job.data;
+      const what = `${job.data.input.path}${chunk ? ` (chunk ${chunk.index})` : ''}`;
       // Tests stretch each job so that a worker can be killed in the middle of one.
       const delay = Number(process.env.AUDIOTAG_TEST_JOB_DELAY_MS ?? 0);
       if (delay > 0) {
-        o.onMessage?.(`started ${job.data.input.path}`);
+        o.onMessage?.(`started ${what}`);
         await new Promise((r) => setTimeout(r, delay));
       }
       let out: Stored | null = null;
       let err: Error | null = null;
       const input: TagInput = { id: job.data.input.id, path: job.data.input.path };
+      if (chunk) {
+        const sr = tagger.plan.sampleRate;
+        input.samples = await readRange(input.path!, sr, chunk.from, chunk.to);
+        input.sampleRate = sr;
+        delete input.path;
+      }
       await tagger.run([input], {
         embeddings: job.data.spec.embeddings,
         onResult: (r) => {
@@ -175,18 +346,17 @@ export async function runPredictWorker(o: WorkerOptions, signal: AbortSignal): P
         },
       });
       if (err) throw err;
-      if (!out) throw new Error(`${input.path}: no result`);
+      if (!out) throw new Error(`${what}: no result`);
       return out;
     },
     { connection, concurrency: o.concurrency ?? 1, lockDuration: lockMs, stalledInterval: lockMs },
   );
   worker.on('failed', (job, e) => o.onMessage?.(`${job?.data.input.path ?? '?'}: ${e.message}`));
   await worker.waitUntilReady();
-  o.onMessage?.(`worker ${hostname()}:${process.pid} on ${o.url} (concurrency ${o.concurrency ?? 1})`);
-  await new Promise<void>((resolve) => {
-    if (signal.aborted) resolve();
-    else signal.addEventListener('abort', () => resolve(), { once: true });
-  });
-  await worker.close();
-  for (const t of taggers.values()) await (await t).dispose();
+  return {
+    close: async () => {
+      await worker.close();
+      for (const t of taggers.values()) await (await t).dispose();
+    },
+  };
 }

@@ -3,7 +3,6 @@
 // local run writes: events.csv byte for byte, windows.csv to 1e-5 (a local run batches windows across
 // files, a worker scores one file at a time, so the last printed digit can differ).
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import {
   mkdirSync,
   mkdtempSync,
@@ -13,39 +12,25 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { writeWav } from '../../src/audio/index.js';
+import { loadAudio } from '../../src/audio/io.js';
 import { redisConnection } from '../../src/distributed/bullmq-predict.js';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'audiotag');
-const FSDD = join(ROOT, '..', 'shared', 'data', 'fsdd');
-const ENV = { ...process.env, OMP_NUM_THREADS: '1' };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      srv.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
-
-function cli(args: string[], timeout = 180_000) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: ENV, timeout });
-  return { status: r.status, out: `${r.stdout}\n${r.stderr}` };
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import {
+  assertCsvClose,
+  cli,
+  exitOf,
+  FSDD,
+  killInFirstJob,
+  spawnCli,
+  startRedis,
+  startWorker,
+} from './helpers.js';
 
 describe('predict --queue on BullMQ + Redis (2 workers, one killed mid-job)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'audiotag-queue-'));
-  const procs: ChildProcess[] = [];
   let url = '';
 
   before(async () => {
@@ -72,38 +57,34 @@ train: { epochs: 1, metrics: [accuracy], threads: 1, monitor: last }
       .filter((f) => /^[0-9]_theo_1\d\.wav$/.test(f))
       .slice(0, 24);
     for (const f of files) symlinkSync(join(FSDD, 'audio', f), join(dir, 'in', f));
-    const port = await freePort();
-    url = `redis://127.0.0.1:${port}`;
-    const redis = spawn(
-      'redis-server',
-      [
-        '--port',
-        String(port),
-        '--bind',
-        '127.0.0.1',
-        '--save',
-        '',
-        '--appendonly',
-        'no',
-        '--maxmemory',
-        '64mb',
-        '--maxmemory-policy',
-        'noeviction',
-      ],
-      { stdio: 'ignore' },
-    );
-    procs.push(redis);
-    for (let i = 0; i < 50; i++) {
-      if (spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' }).stdout.trim() === 'PONG')
-        break;
-      await sleep(100);
+    // Two long recordings (~95 s and ~70 s of real speech, 8 kHz as the model): FSDD clips end to end.
+    mkdirSync(join(dir, 'long'));
+    const clips = readdirSync(join(FSDD, 'audio'))
+      .filter((f) => /_jackson_\d\.wav$/.test(f))
+      .sort();
+    for (const [name, seconds] of [
+      ['a.wav', 95],
+      ['b.wav', 70],
+    ] as const) {
+      const parts: Float32Array[] = [];
+      let n = 0;
+      for (let k = 0; n < seconds * 8000; k++) {
+        const x = (await loadAudio(join(FSDD, 'audio', clips[k % clips.length]!))).channels[0]!;
+        parts.push(x);
+        n += x.length;
+      }
+      const y = new Float32Array(n);
+      let at = 0;
+      for (const x of parts) {
+        y.set(x, at);
+        at += x.length;
+      }
+      await writeWav(join(dir, 'long', name), { sampleRate: 8000, channels: [y] });
     }
+    url = await startRedis();
   });
 
-  after(() => {
-    for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
 
   test("the outputs equal a local run; the killed worker's job is done by the other", async () => {
     const local = cli([
@@ -117,78 +98,83 @@ train: { epochs: 1, metrics: [accuracy], threads: 1, monitor: last }
       '0',
     ]);
     assert.equal(local.status, 0, local.out);
-    const worker = (name: string) => {
-      const p = spawn(process.execPath, [BIN, 'worker', '--queue', url, '--lock-ms', '1500'], {
-        env: { ...ENV, AUDIOTAG_TEST_JOB_DELAY_MS: '250' },
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
-      let log = '';
-      p.stderr!.on('data', (b) => {
-        log += String(b);
-      });
-      procs.push(p);
-      return { p, log: () => log, name };
-    };
-    const w1 = worker('w1');
-    const w2 = worker('w2');
-    const pred = spawn(
-      process.execPath,
-      [
-        BIN,
-        'predict',
-        '--model',
-        join(dir, 'run'),
-        join(dir, 'in'),
-        '--out',
-        join(dir, 'queued'),
-        '--workers',
-        '0',
-        '--queue',
-        url,
-      ],
-      { env: ENV, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    procs.push(pred);
-    let out = '';
-    pred.stdout!.on('data', (b) => {
-      out += String(b);
-    });
-    pred.stderr!.on('data', (b) => {
-      out += String(b);
-    });
-    // Kill worker 1 in the middle of its first job (while the test delay holds it).
-    for (let i = 0; i < 600 && !/started /.test(w1.log()); i++) await sleep(50);
-    const started = /started (\S+)/.exec(w1.log())?.[1];
-    assert.ok(started, `worker 1 took no job: ${w1.log()}`);
-    w1.p.kill('SIGKILL');
-    const code = await Promise.race([
-      new Promise<number | null>((r) => pred.once('exit', (c) => r(c))),
-      sleep(120_000).then(() => 'timed out'),
+    const w1 = startWorker(url);
+    const w2 = startWorker(url);
+    const pred = spawnCli([
+      'predict',
+      '--model',
+      join(dir, 'run'),
+      join(dir, 'in'),
+      '--out',
+      join(dir, 'queued'),
+      '--workers',
+      '0',
+      '--queue',
+      url,
     ]);
-    assert.equal(code, 0, out);
+    // Kill worker 1 in the middle of its first job (while the test delay holds it).
+    const started = await killInFirstJob(w1, 30_000);
+    const code = await exitOf(pred.p, 120_000);
+    assert.equal(code, 0, pred.log());
     // Its job was retried by worker 2.
     assert.ok(w2.log().includes(`started ${started}\n`), `worker 2 did not retry ${started}:\n${w2.log()}`);
-    assert.match(out, /24 file\(s\) tagged/);
+    assert.match(pred.log(), /24 file\(s\) tagged/);
     assert.equal(
       readFileSync(join(dir, 'queued', 'events.csv'), 'utf8'),
       readFileSync(join(dir, 'local', 'events.csv'), 'utf8'),
     );
-    const a = readFileSync(join(dir, 'local', 'windows.csv'), 'utf8')
-      .trim()
-      .split('\n');
-    const b = readFileSync(join(dir, 'queued', 'windows.csv'), 'utf8')
-      .trim()
-      .split('\n');
-    assert.equal(b.length, a.length);
-    assert.equal(b[0], a[0]);
-    for (let i = 1; i < a.length; i++) {
-      const x = a[i]!.split(',');
-      const y = b[i]!.split(',');
-      assert.equal(y[0], x[0]);
-      for (let j = 1; j < x.length; j++)
-        assert.ok(Math.abs(Number(x[j]) - Number(y[j])) <= 1e-5, `${a[i]}\n${b[i]}`);
-    }
+    // A local run batches windows across files, a worker one file at a time: the last digit can differ.
+    assertCsvClose(join(dir, 'local', 'windows.csv'), join(dir, 'queued', 'windows.csv'), 1e-5);
     w2.p.kill('SIGTERM');
+    assert.equal(await exitOf(w2.p, 20_000), 0, w2.log());
+  });
+
+  test('long recordings go out as chunks (3 workers, one killed) and gather into the local outputs', async () => {
+    const local = cli([
+      'predict',
+      '--model',
+      join(dir, 'run'),
+      join(dir, 'long'),
+      '--out',
+      join(dir, 'long-local'),
+      '--workers',
+      '0',
+    ]);
+    assert.equal(local.status, 0, local.out);
+    const ws = [startWorker(url), startWorker(url), startWorker(url)];
+    // 20-s chunks: 5 of a.wav and 4 of b.wav (window 1 s, hop 0.5 s).
+    const pred = spawnCli([
+      'predict',
+      '--model',
+      join(dir, 'run'),
+      join(dir, 'long'),
+      '--out',
+      join(dir, 'long-queued'),
+      '--workers',
+      '0',
+      '--queue',
+      url,
+      '--chunk-seconds',
+      '20',
+    ]);
+    const started = await killInFirstJob(ws[0]!, 30_000);
+    assert.match(started, /\(chunk \d+\)$/);
+    assert.equal(await exitOf(pred.p, 120_000), 0, pred.log());
+    const chunks = [ws[1]!, ws[2]!].reduce(
+      (a, w) => a + (w.log().match(/started .*\(chunk \d+\)/g)?.length ?? 0),
+      0,
+    );
+    assert.ok(chunks >= 9, `the other workers scored ${chunks} chunks (9 + the killed one's expected)`);
+    assert.ok(
+      ws.slice(1).some((w) => w.log().includes(`started ${started}\n`)),
+      `no worker retried ${started}`,
+    );
+    assertCsvClose(join(dir, 'long-local', 'windows.csv'), join(dir, 'long-queued', 'windows.csv'), 1e-5);
+    assert.equal(
+      readFileSync(join(dir, 'long-queued', 'events.csv'), 'utf8'),
+      readFileSync(join(dir, 'long-local', 'events.csv'), 'utf8'),
+    );
+    for (const w of ws.slice(1)) w.p.kill('SIGTERM');
   });
 
   test('--queue must be a redis:// URL', () => {
@@ -201,5 +187,20 @@ train: { epochs: 1, metrics: [accuracy], threads: 1, monitor: last }
     });
     const r = cli(['worker', '--queue', 'nope'], 30_000);
     assert.equal(r.status, 2, r.out);
+    const c = cli(
+      [
+        'predict',
+        '--model',
+        join(dir, 'run'),
+        join(dir, 'in'),
+        '--out',
+        join(dir, 'x'),
+        '--chunk-seconds',
+        '5',
+      ],
+      30_000,
+    );
+    assert.equal(c.status, 2, c.out);
+    assert.match(c.out, /--chunk-seconds goes with --queue/);
   });
 });

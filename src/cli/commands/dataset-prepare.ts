@@ -13,6 +13,7 @@ interface PrepareFlags {
   backend: string;
   json?: boolean;
   quiet?: boolean;
+  queue?: string;
 }
 
 export function addDatasetPrepare(dataset: Command): void {
@@ -26,6 +27,10 @@ export function addDatasetPrepare(dataset: Command): void {
       '--backend <name>',
       'spectrograms: auto (libtorch in each worker when it loads, else TypeScript), engine or js',
       'auto',
+    )
+    .option(
+      '--queue <url>',
+      'compute the clips on `audiotag worker` processes through BullMQ on Redis (redis://HOST:PORT)',
     )
     .option('--json', 'print the summary as JSON')
     .option('-q, --quiet', 'no progress, no summary')
@@ -63,13 +68,25 @@ export function addDatasetPrepare(dataset: Command): void {
         f.cacheDir ?? config.loader.cacheDir ?? defaultCacheDir(),
         config.features,
       );
+      const { queueFanout } = await import('./features.js');
+      const fanout =
+        f.queue === undefined
+          ? null
+          : await queueFanout(f.queue, cache.config, backend as 'js' | 'engine' | 'auto');
       const progress = createProgress('prepare', paths.length, { unit: 'clips', quiet: f.quiet || f.json });
-      const r = await prepareCache(cache, paths, {
-        threads,
-        backend: backend as 'js' | 'engine' | 'auto',
-        onProgress: (p) => progress.update(p.done),
-        onBad: (path, reason) => process.stderr.write(`audiotag: skipping ${path}: ${reason}\n`),
-      });
+      let r: Awaited<ReturnType<typeof prepareCache>>;
+      try {
+        r = await prepareCache(cache, paths, {
+          // With --queue, --threads is the number of clips in flight on the queue.
+          threads: threads ?? (fanout ? 64 : undefined),
+          backend: backend as 'js' | 'engine' | 'auto',
+          onProgress: (p) => progress.update(p.done),
+          onBad: (path, reason) => process.stderr.write(`audiotag: skipping ${path}: ${reason}\n`),
+          ...(fanout ? { runToFile: fanout.runToFile } : {}),
+        });
+      } finally {
+        await fanout?.close();
+      }
       progress.stop();
       if (f.quiet) return;
       const summary = {

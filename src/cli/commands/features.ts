@@ -60,6 +60,7 @@ interface Flags {
   normalize?: string;
   outDir?: string;
   threads?: string;
+  queue?: string;
 }
 
 /** The flag each config key comes from, so config errors can name the flag. */
@@ -175,6 +176,18 @@ async function longFeaturesToNpy(input: string, config: FeatureConfig, f: Flags)
   return true;
 }
 
+/** `--queue URL`: the clips go to `audiotag worker` processes (src/distributed/bullmq-features.ts). */
+export async function queueFanout(url: string, config: FeatureConfig, backend: 'auto' | 'engine' | 'js') {
+  const { redisConnection } = await import('../../distributed/bullmq-predict.js');
+  try {
+    redisConnection('--queue', url);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const { FeatureFanout } = await import('../../distributed/bullmq-features.js');
+  return new FeatureFanout(url, config, backend);
+}
+
 /** `--out-dir`: every clip of a folder or manifest on the worker pool (src/features/node/batch.ts). */
 async function batchFeatures(input: string, outDir: string, config: FeatureConfig, f: Flags): Promise<void> {
   if (f.out !== undefined || f.png !== undefined)
@@ -188,13 +201,21 @@ async function batchFeatures(input: string, outDir: string, config: FeatureConfi
   const inputs = await listBatchInputs(input).catch((e: Error) => {
     throw new UsageError(e.message);
   });
+  const fanout = f.queue === undefined ? null : await queueFanout(f.queue, config, backend);
   const progress = createProgress('features', inputs.length, { unit: 'clips', quiet: f.quiet || f.json });
-  const r = await extractToDir(inputs, outDir, config, {
-    threads,
-    backend,
-    onProgress: (p) => progress.update(p.done),
-    onBad: (path, reason) => process.stderr.write(`audiotag: skipping ${path}: ${reason}\n`),
-  });
+  let r: Awaited<ReturnType<typeof extractToDir>>;
+  try {
+    r = await extractToDir(inputs, outDir, config, {
+      // With --queue, --threads is the number of clips in flight on the queue.
+      threads: threads ?? (fanout ? 64 : undefined),
+      backend,
+      onProgress: (p) => progress.update(p.done),
+      onBad: (path, reason) => process.stderr.write(`audiotag: skipping ${path}: ${reason}\n`),
+      ...(fanout ? { runToFile: fanout.runToFile } : {}),
+    });
+  } finally {
+    await fanout?.close();
+  }
   progress.stop();
   if (f.quiet) return;
   process.stdout.write(
@@ -221,6 +242,10 @@ export function register(program: Command): void {
       'batch: one .npy per clip of the folder/manifest, plus index.csv; reruns skip finished clips',
     )
     .option('--threads <n>', 'batch: worker threads (default: one per core)')
+    .option(
+      '--queue <url>',
+      'batch: compute the clips on `audiotag worker` processes through BullMQ on Redis (redis://HOST:PORT)',
+    )
     .option('--png <file.png>', 'render the features as a PNG')
     .option('--colormap <name>', 'PNG colour map: magma, viridis, gray', 'magma')
     .option('--axes', 'PNG: draw Hz and time axes')
@@ -248,6 +273,8 @@ export function register(program: Command): void {
     .option('--normalize <n>', `normalisation: ${NORMALIZATIONS.join(', ')}`)
     .action(async (inputs: string[], f: Flags) => {
       const config = configFromFlags(f);
+      if (f.queue !== undefined && f.outDir === undefined)
+        throw new UsageError('--queue goes with --out-dir (it fans the clips of a folder or manifest out)');
       if (f.outDir !== undefined) {
         if (inputs.length !== 1)
           throw new UsageError(`--out-dir takes one folder or manifest, got ${inputs.length} inputs`);

@@ -56,6 +56,7 @@ export interface PredictFlags {
   quiet?: boolean;
   json?: boolean;
   queue?: string;
+  chunkSeconds?: string;
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -293,6 +294,10 @@ export function register(program: Command): void {
       '--queue <url>',
       'score on `audiotag worker` processes through BullMQ on Redis (redis://HOST:PORT; docs/distributed.md)',
     )
+    .option(
+      '--chunk-seconds <s>',
+      'with --queue: recordings longer than this go out as chunks of about this length (default 300)',
+    )
     .addHelpText(
       'after',
       `
@@ -307,6 +312,8 @@ More: docs/predict.md`,
       (f) => optionalChoice('--format', f, OUTPUT_FORMATS)!,
     );
     const o = jobOptions(inputs, flags, [...new Set(formats)]);
+    if (flags.chunkSeconds !== undefined && flags.queue === undefined)
+      throw new UsageError('--chunk-seconds goes with --queue (chunks are jobs for queue workers)');
     if (flags.queue !== undefined) {
       const { bullmqRunner, redisConnection } = await import('../../distributed/bullmq-predict.js');
       try {
@@ -314,7 +321,11 @@ More: docs/predict.md`,
       } catch (e) {
         throw new UsageError((e as Error).message);
       }
-      o.runner = bullmqRunner(flags.queue);
+      const chunkSeconds =
+        flags.chunkSeconds === undefined
+          ? undefined
+          : parseNumber('--chunk-seconds', flags.chunkSeconds, { above: 0 });
+      o.runner = bullmqRunner(flags.queue, { chunkSeconds });
     }
     await runJob(o, flags);
   });

@@ -18,6 +18,8 @@ interface ServeFlags {
   apiKey?: string;
   cors?: string;
   jobsDb?: string;
+  queue?: string;
+  jobsDir?: string;
   jobLease: string;
 }
 
@@ -37,6 +39,14 @@ export function register(program: Command): void {
     .option('--cors <origins>', 'comma-separated origins allowed by CORS (default: CORS off)')
     .option('--jobs-db <file>', 'SQLite file of the job queue (default: no /v1/jobs)')
     .option(
+      '--queue <url>',
+      'keep the job queue in Redis instead (redis://HOST:PORT[/DB], BullMQ; docs/distributed.md)',
+    )
+    .option(
+      '--jobs-dir <dir>',
+      'with --queue: where uploads wait for their job (workers elsewhere need it at the same path)',
+    )
+    .option(
       '--job-lease <s>',
       'seconds a job worker holds a job without a heartbeat before it is re-queued',
       '30',
@@ -54,14 +64,31 @@ export function register(program: Command): void {
       if (apiKey !== undefined && apiKey.length < 8)
         throw new UsageError('--api-key must be at least 8 characters');
       const cors = parseList('--cors', flags.cors);
+      if (flags.queue !== undefined && flags.jobsDb !== undefined)
+        throw new UsageError('--queue and --jobs-db both name a job queue; give one');
+      if (flags.jobsDir !== undefined && flags.queue === undefined)
+        throw new UsageError('--jobs-dir goes with --queue (with --jobs-db uploads wait beside the file)');
       const { Tagger } = await import('../../infer/tagger.js');
       const { createServer, startWorker } = await import('../../serve/server.js');
       const tagger = await Tagger.load(flags.model);
-      let queue: import('../../serve/sqlite-queue.js').SqliteJobQueue<JobPayload, JobOutput> | undefined;
+      let queue: import('../../serve/queue.js').JobQueue<JobPayload, JobOutput> | undefined;
       let worker: { stop: () => Promise<void> } | undefined;
+      let jobDir: string | undefined;
       if (flags.jobsDb) {
         const { SqliteJobQueue } = await import('../../serve/sqlite-queue.js');
         queue = new SqliteJobQueue<JobPayload, JobOutput>(flags.jobsDb);
+        jobDir = `${flags.jobsDb}.files`;
+      } else if (flags.queue !== undefined) {
+        const { BullmqJobQueue, serveJobDir } = await import('../../distributed/bullmq-queue.js');
+        let q: InstanceType<typeof BullmqJobQueue<JobPayload, JobOutput>>;
+        try {
+          q = new BullmqJobQueue<JobPayload, JobOutput>(flags.queue, { flag: '--queue' });
+        } catch (e) {
+          throw new UsageError((e as Error).message);
+        }
+        await q.ready();
+        queue = q;
+        jobDir = flags.jobsDir ?? serveJobDir(flags.queue);
       }
       const app = await createServer(tagger, {
         maxBytes: Math.round(maxMb * 1024 * 1024),
@@ -73,7 +100,7 @@ export function register(program: Command): void {
         corsOrigins: cors,
         queue,
         modelPath: flags.model,
-        jobDir: flags.jobsDb ? `${flags.jobsDb}.files` : undefined,
+        jobDir,
       });
       if (queue) worker = startWorker(tagger, queue, { leaseMs: lease * 1000 });
       const address = await app.listen({ port, host: flags.host });

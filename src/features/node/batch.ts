@@ -75,6 +75,9 @@ export interface BatchOptions {
   backend?: FeatureBackend;
   onProgress?: (p: PrepareProgress) => void;
   onBad?: (path: string, reason: string) => void;
+  /** Computes a clip elsewhere (a job queue: src/distributed/bullmq-features.ts) instead of on the worker
+   * pool; writes `out` atomically and resolves with the shape, as FeatureWorkerPool.runToFile. */
+  runToFile?: (path: string, out: string) => Promise<number[]>;
 }
 
 export interface BatchResult {
@@ -142,8 +145,11 @@ export async function extractToDir(
           shape = decodeNpy(await readFile(out), out).shape.join('x');
         } else {
           await mkdir(dirname(out), { recursive: true });
-          pool ??= new FeatureWorkerPool(config, threads, { backend });
-          shape = (await pool.runToFile(it.path, out)).join('x');
+          if (opts.runToFile) shape = (await opts.runToFile(it.path, out)).join('x');
+          else {
+            pool ??= new FeatureWorkerPool(config, threads, { backend });
+            shape = (await pool.runToFile(it.path, out)).join('x');
+          }
           p.computed++;
         }
       } catch (e) {

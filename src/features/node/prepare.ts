@@ -45,6 +45,9 @@ export interface PrepareOptions {
   onStarted?: () => void;
   /** Seconds between saves of the content-hash memo (default 5). */
   flushEveryS?: number;
+  /** Computes a clip elsewhere (a job queue: src/distributed/bullmq-features.ts) instead of on the worker
+   * pool; writes the entry atomically and resolves with the shape, as FeatureWorkerPool.runToFile. */
+  runToFile?: (path: string, out: string) => Promise<number[]>;
 }
 
 export interface PrepareResult extends PrepareProgress {
@@ -136,7 +139,8 @@ export async function prepareCache(
         const entry = cache.entryFile(await cache.contentHash(path));
         if (await exists(entry)) p.cached++;
         else {
-          await (await getPool()).runToFile(path, entry);
+          if (opts.runToFile) await opts.runToFile(path, entry);
+          else await (await getPool()).runToFile(path, entry);
           p.computed++;
         }
       } catch (e) {
