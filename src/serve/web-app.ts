@@ -76,6 +76,7 @@ const CHART_TITLES: Record<string, string> = {
   loss: 'Loss per epoch (solid: train, dashed: validation)',
   metrics: 'Validation metrics per epoch',
   lr: 'Learning rate per epoch',
+  embeddings: 'Validation embeddings of each fold (UMAP map, coloured by class)',
 };
 const CHART_ORDER = Object.keys(CHART_TITLES);
 

@@ -125,7 +125,7 @@ export async function showModel(root: HTMLElement, id: string): Promise<() => vo
         `${info.sampleRate} Hz input, ${info.windowSeconds} s windows every ${info.hopSeconds} s; ${info.members.length} member model${info.members.length > 1 ? 's' : ''} (${info.members.map((m) => m.label).join(', ')}).`,
       ),
     );
-  const classes = el('ol', { class: 'classes', start: '0' });
+  const classes = el('ul', { class: 'classes' });
   for (const c of j.classes) classes.append(el('li', {}, c));
   root.append(el('h2', {}, `Classes (${j.classes.length})`), classes);
   const table = metricsTable(j);

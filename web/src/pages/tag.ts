@@ -253,7 +253,7 @@ export async function showTag(root: HTMLElement): Promise<() => void> {
           : 'Static site: waveform and spectrogram work here; tags need the API of audiotag serve.',
     ),
   );
-  const input = el('input', { id: 'files', type: 'file', accept: ACCEPT, multiple: '' });
+  const input = el('input', { id: 'files', type: 'file', accept: ACCEPT, multiple: '', class: 'sr-only' });
   const drop = el(
     'div',
     { class: 'drop', id: 'drop' },
