@@ -57,6 +57,10 @@ export default defineConfig({
     target: 'es2022',
     chunkSizeWarningLimit: 2000,
   },
+  // `npm run dev:web`: the API of a running `audiotag serve` (AUDIOTAG_API, default 127.0.0.1:8080).
+  server: {
+    proxy: { '/v1': process.env.AUDIOTAG_API ?? 'http://127.0.0.1:8080' },
+  },
   worker: { format: 'es' },
   plugins: [selfHostOrt()],
 });

@@ -1,5 +1,7 @@
-// The web app at `/` in headless Chromium (Debian's /usr/bin/chromium through playwright-core): the page
-// loads the model's classes, and a real FSDD clip picked in the file input shows the tagger's top tag.
+// The basic page at `/` (served when the web app is not built) in headless Chromium (Debian's
+// /usr/bin/chromium through playwright-core): the page says how to build the app, loads the model's
+// classes, and a real FSDD clip picked in the file input shows the tagger's top tag. The built app:
+// webapp.test.ts.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,7 +20,7 @@ let url = '';
 
 before(async () => {
   tagger = await Tagger.load(await tinyRun(dir, 'run', 7));
-  app = await createServer(tagger);
+  app = await createServer(tagger, { webDir: join(dir, 'no-web-build') });
   url = await app.listen({ port: 0, host: '127.0.0.1' });
 });
 after(async () => {
@@ -38,6 +40,7 @@ test('pick a real clip in the page: the top tag appears', {
     const page = await browser.newPage();
     await page.goto(url);
     await page.getByText(/Model .*: 3 classes \(0, 1, 2\)/).waitFor({ timeout: 30_000 });
+    await page.getByText(/The web app is not built .* run "npm run build:web" or "make web"/).waitFor();
     await page.getByLabel('choose audio files').setInputFiles(clip);
     const first = page.locator('#results td.tag').first();
     await first.waitFor({ timeout: 30_000 });
