@@ -17,6 +17,8 @@ export interface ClipFacts {
   labels: string[];
   /** curated / noisy (FSDKaggle2019), verified / unverified (FSDKaggle2018's manually_verified), or all. */
   subset: string;
+  /** train / test (a `split` column, or folds with `testFold`), `fold <k>` (a fold column), or 'all'. */
+  split: string;
   duration: number;
   sampleRate: number;
   channels: number;
@@ -46,6 +48,8 @@ export interface DatasetInspection {
     formats: Record<string, number>;
     /** Durations outside these bounds are flagged as unusual. */
     usualDuration: [number, number];
+    /** Readable clips and their durations per split (see ClipFacts.split). */
+    splits: Record<string, { clips: number; min: number; median: number; max: number }>;
   };
   unusualLength: string[];
   silent: string[];
@@ -64,8 +68,24 @@ function subsetOf(meta: Record<string, string>): string {
   return 'all';
 }
 
-async function clipFacts(item: Dataset['items'][number]): Promise<ClipFacts> {
-  const base = { id: item.id, path: item.path, labels: item.labels, subset: subsetOf(item.meta) };
+/** The split of a clip: the manifest's split column, else its fold (train/test when `testFold` is given). */
+export function splitOf(item: { meta: Record<string, string>; fold?: number }, testFold?: string): string {
+  const split = item.meta.split ?? item.meta.Split;
+  if (split) return split;
+  const fold = item.fold !== undefined ? String(item.fold) : (item.meta.fold ?? item.meta.Fold);
+  if (fold !== undefined && fold !== '')
+    return testFold === undefined ? `fold ${fold}` : fold === testFold ? 'test' : 'train';
+  return 'all';
+}
+
+async function clipFacts(item: Dataset['items'][number], testFold?: string): Promise<ClipFacts> {
+  const base = {
+    id: item.id,
+    path: item.path,
+    labels: item.labels,
+    subset: subsetOf(item.meta),
+    split: splitOf(item, testFold),
+  };
   try {
     const info = await audioInfo(item.path);
     const audio = await loadAudio(item.path, { mono: false });
@@ -119,7 +139,7 @@ function quantile(sorted: readonly number[], q: number): number {
 /** Decodes every clip (`concurrency` at a time) and gathers the facts of the report. */
 export async function inspectDataset(
   dataset: Dataset,
-  opts: { concurrency?: number; onProgress?: ProgressCallback } = {},
+  opts: { concurrency?: number; onProgress?: ProgressCallback; testFold?: string } = {},
 ): Promise<DatasetInspection> {
   const items = dataset.items;
   const clips: ClipFacts[] = new Array(items.length);
@@ -128,7 +148,7 @@ export async function inspectDataset(
   const worker = async () => {
     while (next < items.length) {
       const i = next++;
-      clips[i] = await clipFacts(items[i]!);
+      clips[i] = await clipFacts(items[i]!, opts.testFold);
       opts.onProgress?.(++done, items.length);
     }
   };
@@ -147,6 +167,17 @@ export async function inspectDataset(
     formats[k] = (formats[k] ?? 0) + 1;
   }
   const total = durs.reduce((a, b) => a + b, 0);
+  const splits: DatasetInspection['summary']['splits'] = {};
+  const rank = (x: string) =>
+    ['train', 'training', 'val', 'validation', 'dev', 'test'].indexOf(x.toLowerCase());
+  const names = [...new Set(ok.map((c) => c.split))].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  for (const name of names) {
+    const d = ok
+      .filter((c) => c.split === name)
+      .map((c) => c.duration)
+      .sort((a, b) => a - b);
+    splits[name] = { clips: d.length, min: d[0]!, median: quantile(d, 0.5), max: d[d.length - 1]! };
+  }
   return {
     clips,
     classes: dataset.classes,
@@ -165,6 +196,7 @@ export async function inspectDataset(
       },
       formats,
       usualDuration: usual,
+      splits,
     },
     unusualLength: ok.filter((c) => c.duration < usual[0] || c.duration > usual[1]).map((c) => c.id),
     silent: ok.filter((c) => c.silent).map((c) => c.id),
@@ -238,6 +270,47 @@ async function examplesHtml(r: DatasetInspection, dir: string, maxClasses = 40):
   return cells.length ? `<h3>Examples, one per class (log-mel, first 10 s)</h3>${cells.join('\n')}` : '';
 }
 
+/** Duration histograms per split (train vs test, or per fold), one row each, as shares of the split's
+ * clips so splits of different sizes compare; shared bins. */
+async function splitDurations(
+  r: DatasetInspection,
+  durData: { split: string }[],
+): Promise<Section['blocks'][number]> {
+  const names = Object.keys(r.summary.splits);
+  const folds = names.every((s) => s.startsWith('fold '));
+  return {
+    kind: 'chart',
+    chart: await chart(
+      'durations-by-split',
+      `Clip durations, ${folds ? 'per fold' : names.join(' vs ')} (share of each ${folds ? 'fold' : 'split'}'s clips)`,
+      {
+        data: { values: durData },
+        transform: [
+          { joinaggregate: [{ op: 'count', as: 'splitClips' }], groupby: ['split'] },
+          { calculate: '1 / datum.splitClips', as: 'share' },
+        ],
+        facet: { row: n('split', folds ? 'fold' : 'split', { sort: names }) },
+        spec: {
+          width: 360,
+          height: 90,
+          mark: 'bar',
+          encoding: {
+            x: q('seconds', 'duration (s)', { bin: { maxbins: 40 } }),
+            y: {
+              aggregate: 'sum',
+              field: 'share',
+              type: 'quantitative',
+              title: 'share',
+              axis: { format: '.0%' },
+            },
+            color: n('split', folds ? 'fold' : 'split', { legend: null }),
+          },
+        },
+      } as Parameters<typeof chart>[2],
+    ),
+  };
+}
+
 /** Writes the dataset report to `file` (charts in charts/ beside it). */
 export async function writeDatasetReport(file: string, r: DatasetInspection, source: string): Promise<void> {
   const dir = dirname(resolve(file));
@@ -260,6 +333,7 @@ export async function writeDatasetReport(file: string, r: DatasetInspection, sou
   const durData = ok.map((c) => ({
     class: c.labels[0] ?? '(none)',
     subset: c.subset,
+    split: c.split,
     seconds: c.duration,
     peak: 20 * Math.log10(Math.max(c.peak, 1e-10)),
   }));
@@ -324,6 +398,7 @@ export async function writeDatasetReport(file: string, r: DatasetInspection, sou
         },
       }),
     },
+    ...(Object.keys(r.summary.splits).length > 1 ? [await splitDurations(r, durData)] : []),
     {
       kind: 'chart',
       chart: await chart('durations-per-class', 'Duration per class (box: quartiles, whiskers: 1.5 IQR)', {

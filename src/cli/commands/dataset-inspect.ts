@@ -14,6 +14,9 @@ interface InspectFlags {
   json?: boolean;
   jobs: string;
   quiet?: boolean;
+  testFold?: string;
+  pathCol?: string;
+  labelCol?: string;
 }
 
 export function addDatasetInspect(dataset: Command): void {
@@ -26,7 +29,13 @@ export function addDatasetInspect(dataset: Command): void {
     .option('--json', 'print the facts (summary, flagged clips) as JSON on stdout')
     .option('--format <format>', `${MANIFEST_FORMATS.join('|')} (default: from the header, or folder)`)
     .option('--audio-dir <dir>', "folder the manifest's file names are relative to")
+    .option('--path-col <name>', 'csv: column with the file name (implies --format csv)')
+    .option('--label-col <names>', 'csv: label column(s), comma-separated')
     .option('--jobs <n>', 'files decoded at once', '2')
+    .option(
+      '--test-fold <k>',
+      'with a fold column: fold k is the test split in the train-vs-test durations (default: one histogram per fold)',
+    )
     .option('--quiet', 'no progress')
     .action(async (manifest: string, flags: InspectFlags) => {
       optionalChoice('--format', flags.format, MANIFEST_FORMATS);
@@ -41,16 +50,40 @@ export function addDatasetInspect(dataset: Command): void {
       if (!existsSync(manifest)) throw new UsageError(`${manifest}: no such manifest file or folder`);
       // Imported here: vega and resvg are needed by this command only (CLI start-up stays quick).
       const { inspectDataset, writeDatasetReport } = await import('../../report/dataset.js');
+      if (flags.labelCol !== undefined && flags.pathCol === undefined)
+        throw new UsageError('--label-col needs --path-col (the csv column with the file name)');
+      if (flags.pathCol !== undefined && flags.format !== undefined && flags.format !== 'csv')
+        throw new UsageError(`--path-col: only for --format csv, got --format ${flags.format}`);
       const result = await readManifest({
         path: manifest,
-        format: flags.format as ManifestFormat | undefined,
+        format: (flags.pathCol !== undefined ? 'csv' : flags.format) as ManifestFormat | undefined,
         audioDir: flags.audioDir,
+        csv:
+          flags.pathCol !== undefined
+            ? { pathCol: flags.pathCol, labelCol: flags.labelCol?.split(',').map((c) => c.trim()) }
+            : undefined,
       });
+      if (flags.testFold !== undefined) {
+        const folds = [
+          ...new Set(
+            result.dataset.items
+              .map((it) => (it.fold !== undefined ? String(it.fold) : (it.meta.fold ?? it.meta.Fold)))
+              .filter((f) => f),
+          ),
+        ].sort();
+        if (folds.length === 0)
+          throw new UsageError(`--test-fold ${flags.testFold}: ${manifest} has no fold column`);
+        if (!folds.includes(flags.testFold))
+          throw new UsageError(
+            `--test-fold ${flags.testFold}: expected one of the manifest's folds (${folds.join(', ')})`,
+          );
+      }
       const total = result.dataset.items.length;
       const bar = createProgress('inspecting', total, { unit: 'clips', minTotal: 50, quiet: flags.quiet });
       const r = await inspectDataset(result.dataset, {
         concurrency: jobs,
         onProgress: (done) => bar.update(done),
+        testFold: flags.testFold,
       });
       bar.stop();
       if (flags.out) await writeDatasetReport(flags.out, r, manifest);
