@@ -392,11 +392,12 @@ export function startWorker(
       try {
         await queue.progress(job.id, worker, 0.1, leaseMs);
         const r = await tagger.tag(p.file, { id: p.name, threshold: p.threshold });
-        await queue.complete(job.id, worker, tagJson(r, p.topK));
-        rmSync(p.file, { force: true });
+        // The upload goes only with the result: a worker that lost its lease (the job is another's now)
+        // must leave the file to the new holder.
+        if (await queue.complete(job.id, worker, tagJson(r, p.topK))) rmSync(p.file, { force: true });
       } catch (e) {
-        await queue.fail(job.id, worker, `${p.name}: ${(e as Error).message}`);
-        rmSync(p.file, { force: true });
+        if (await queue.fail(job.id, worker, `${p.name}: ${(e as Error).message}`))
+          rmSync(p.file, { force: true });
       } finally {
         clearInterval(beat);
       }
