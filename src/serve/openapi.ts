@@ -19,6 +19,13 @@ const tagParams = [
     schema: { type: 'string', enum: ['f32le', 's16le'], default: 'f32le' },
   },
 ];
+const modelId = {
+  name: 'id',
+  in: 'path',
+  required: true,
+  description: 'the model id of GET /v1/models',
+  schema: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' },
+};
 const audioBody = {
   required: true,
   content: {
@@ -135,6 +142,46 @@ export function openApiDocument() {
         get: {
           summary: 'The model: classes, sample rate, window',
           responses: { 200: { description: 'models' } },
+        },
+      },
+      '/v1/models/{id}/model.onnx': {
+        get: {
+          summary: 'The model as ONNX with its feature front-end (waveform input), for the live page',
+          parameters: [modelId],
+          responses: {
+            200: { description: 'ONNX bytes', content: { 'application/octet-stream': {} } },
+            404: err,
+            409: err,
+          },
+        },
+      },
+      '/v1/models/{id}/report': {
+        get: {
+          summary: "The training report's data: classes, metrics.json, chart list, report page",
+          parameters: [modelId],
+          responses: { 200: { description: 'report data' }, 404: err },
+        },
+      },
+      '/v1/models/{id}/charts/{chart}': {
+        get: {
+          summary: 'One chart of the training report (SVG)',
+          parameters: [
+            modelId,
+            {
+              name: 'chart',
+              in: 'path',
+              required: true,
+              schema: { type: 'string', pattern: '^[a-z0-9-]{1,64}\\.svg$' },
+            },
+          ],
+          responses: { 200: { description: 'SVG', content: { 'image/svg+xml': {} } }, 400: err, 404: err },
+        },
+      },
+      '/v1/models/{id}/report.html': {
+        get: {
+          summary: "The run's training report page",
+          parameters: [modelId],
+          responses: { 200: { description: 'HTML', content: { 'text/html': {} } }, 404: err },
         },
       },
       '/healthz': { get: { summary: 'Liveness', responses: { 200: { description: 'ok' } } } },
