@@ -40,6 +40,15 @@ export function parseNumber(flag: string, text: string, rule: NumberRule = {}): 
   return v;
 }
 
+/**
+ * parseNumber as a commander option parser, so the action gets a checked number:
+ * `.option('--port <n>', 'TCP port', numberArg('--port', { int: true, min: 0 }), 8080)`
+ * (the default is not parsed; a bad value is a UsageError naming the flag).
+ */
+export function numberArg(flag: string, rule: NumberRule = {}): (text: string) => number {
+  return (text) => parseNumber(flag, text, rule);
+}
+
 /** parseNumber, or undefined when the flag was not given. */
 export function optionalNumber(
   flag: string,

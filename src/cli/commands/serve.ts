@@ -4,23 +4,27 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { JobOutput, JobPayload } from '../../serve/server.js';
 import { UsageError } from '../errors.js';
-import { optionalInt, parseList, parseNumber } from '../flags.js';
+import { numberArg, parseList } from '../flags.js';
+
+const PORT = { int: true, min: 0, max: 65535 };
+const POSITIVE = { above: 0 };
+const COUNT = { int: true, min: 1 };
 
 interface ServeFlags {
   model: string;
-  port: string;
+  port: number;
   host: string;
-  maxMb: string;
-  maxSeconds: string;
-  concurrency: string;
-  maxWaiting: string;
-  timeout: string;
+  maxMb: number;
+  maxSeconds: number;
+  concurrency: number;
+  maxWaiting: number;
+  timeout: number;
   apiKey?: string;
   cors?: string;
   jobsDb?: string;
   queue?: string;
   jobsDir?: string;
-  jobLease: string;
+  jobLease: number;
 }
 
 export function register(program: Command): void {
@@ -28,13 +32,28 @@ export function register(program: Command): void {
     .command('serve')
     .description('serve a model over HTTP: POST /v1/tag, jobs, /v1/models, /healthz, /metrics, /openapi.json')
     .requiredOption('--model <path>', 'run directory written by audiotag train, or an exported model.onnx')
-    .option('--port <n>', 'TCP port (0: any free port)', '8080')
+    .option('--port <n>', 'TCP port (0: any free port)', numberArg('--port', PORT), 8080)
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
-    .option('--max-mb <n>', 'largest upload in MB (413 above)', '50')
-    .option('--max-seconds <s>', 'longest recording for /v1/tag in seconds (413 above)', '600')
-    .option('--concurrency <n>', 'recordings tagged at once', '2')
-    .option('--max-waiting <n>', 'requests waiting for a slot before 429', '16')
-    .option('--timeout <s>', 'per-request time limit in seconds (503 after it)', '60')
+    .option('--max-mb <n>', 'largest upload in MB (413 above)', numberArg('--max-mb', POSITIVE), 50)
+    .option(
+      '--max-seconds <s>',
+      'longest recording for /v1/tag in seconds (413 above)',
+      numberArg('--max-seconds', POSITIVE),
+      600,
+    )
+    .option('--concurrency <n>', 'recordings tagged at once', numberArg('--concurrency', COUNT), 2)
+    .option(
+      '--max-waiting <n>',
+      'requests waiting for a slot before 429',
+      numberArg('--max-waiting', { int: true, min: 0 }),
+      16,
+    )
+    .option(
+      '--timeout <s>',
+      'per-request time limit in seconds (503 after it)',
+      numberArg('--timeout', POSITIVE),
+      60,
+    )
     .option('--api-key <key>', 'require this key on /v1 routes (or set AUDIOTAG_API_KEY)')
     .option('--cors <origins>', 'comma-separated origins allowed by CORS (default: CORS off)')
     .option('--jobs-db <file>', 'SQLite file of the job queue (default: no /v1/jobs)')
@@ -49,16 +68,10 @@ export function register(program: Command): void {
     .option(
       '--job-lease <s>',
       'seconds a job worker holds a job without a heartbeat before it is re-queued',
-      '30',
+      numberArg('--job-lease', { min: 0.5 }),
+      30,
     )
     .action(async (flags: ServeFlags) => {
-      const port = parseNumber('--port', flags.port, { int: true, min: 0, max: 65535 });
-      const maxMb = parseNumber('--max-mb', flags.maxMb, { above: 0 });
-      const maxSeconds = parseNumber('--max-seconds', flags.maxSeconds, { above: 0 });
-      const concurrency = parseNumber('--concurrency', flags.concurrency, { int: true, min: 1 });
-      const maxWaiting = optionalInt('--max-waiting', flags.maxWaiting, 0) ?? 16;
-      const timeout = parseNumber('--timeout', flags.timeout, { above: 0 });
-      const lease = parseNumber('--job-lease', flags.jobLease, { min: 0.5 });
       if (!existsSync(flags.model)) throw new UsageError(`--model: ${flags.model} does not exist`);
       const apiKey = flags.apiKey ?? process.env.AUDIOTAG_API_KEY;
       if (apiKey !== undefined && apiKey.length < 8)
@@ -91,19 +104,19 @@ export function register(program: Command): void {
         jobDir = flags.jobsDir ?? serveJobDir(flags.queue);
       }
       const app = await createServer(tagger, {
-        maxBytes: Math.round(maxMb * 1024 * 1024),
-        maxSeconds,
-        concurrency,
-        maxWaiting,
-        timeoutMs: timeout * 1000,
+        maxBytes: Math.round(flags.maxMb * 1024 * 1024),
+        maxSeconds: flags.maxSeconds,
+        concurrency: flags.concurrency,
+        maxWaiting: flags.maxWaiting,
+        timeoutMs: flags.timeout * 1000,
         apiKey,
         corsOrigins: cors,
         queue,
         modelPath: flags.model,
         jobDir,
       });
-      if (queue) worker = startWorker(tagger, queue, { leaseMs: lease * 1000 });
-      const address = await app.listen({ port, host: flags.host });
+      if (queue) worker = startWorker(tagger, queue, { leaseMs: flags.jobLease * 1000 });
+      const address = await app.listen({ port: flags.port, host: flags.host });
       process.stderr.write(`audiotag serve: listening on ${address}\n`);
       await new Promise<void>((res) => {
         const stop = () => res();
