@@ -98,3 +98,44 @@ export function unwarp(r: number, alpha: number, boundary: number, top: number):
   if (r <= r0) return r / alpha;
   return s0 + ((r - r0) * (top - s0)) / (top - r0);
 }
+
+const EqSchema = z
+  .object({
+    p: probability,
+    maxGain: z
+      .number()
+      .nonnegative()
+      .default(0.5)
+      .describe(
+        'Largest amplitude of each cosine term, in the units of the features (std units once normalised).',
+      ),
+    terms: z.number().int().min(1).max(16).default(3).describe('Cosine terms: more is a wigglier curve.'),
+  })
+  .strict();
+
+/**
+ * A random equaliser on a log spectrogram: adds one smooth curve over the frequency axis to every frame,
+ * g(r) = Σₖ aₖ·cos(π·k·r/(M−1)), k = 1…terms, aₖ uniform in ±maxGain/k. On log-magnitude features an added
+ * curve is a multiplicative filter, i.e. another microphone, room or vocal tract colouring: the channel
+ * differences between speakers and recorders that a held-out speaker or site brings.
+ */
+export class RandomEQ extends SpectrogramTransform<z.output<typeof EqSchema>> {
+  static readonly schema = EqSchema;
+  constructor(options: z.input<typeof EqSchema> = {}) {
+    super('RandomEQ', EqSchema, options);
+  }
+  protected forwardItem(src: Float32Array, dst: Float32Array, { c, m, t }: ItemDims, rng: Random): void {
+    const a = Array.from(
+      { length: this.options.terms },
+      (_, k) => rng.uniform(-1, 1) * (this.options.maxGain / (k + 1)),
+    );
+    for (let r = 0; r < m; r++) {
+      let g = 0;
+      for (let k = 0; k < a.length; k++) g += a[k]! * Math.cos((Math.PI * (k + 1) * r) / Math.max(1, m - 1));
+      for (let ch = 0; ch < c; ch++) {
+        const o = ch * m * t + r * t;
+        for (let j = 0; j < t; j++) dst[o + j] = src[o + j]! + g;
+      }
+    }
+  }
+}

@@ -13,7 +13,7 @@ import {
 } from './base.js';
 import { type AnyAugmentation, Compose, OneOf, SomeOf } from './compose.js';
 import { CutMix, Mixup, MixupSpecMix, MixWithNoisy, SpecMix } from './mixing.js';
-import { FrequencyWarp, SpeedPerturb } from './perturb.js';
+import { FrequencyWarp, RandomEQ, SpeedPerturb } from './perturb.js';
 import {
   FrequencyShift,
   Lighting,
@@ -101,6 +101,7 @@ const BUILT_IN: [AugmentationKind, string, Ctor, boolean?][] = [
   ['spectrogram', 'RandomResizedCrop', RandomResizedCrop as Ctor],
   ['spectrogram', 'FrequencyShift', FrequencyShift as Ctor],
   ['spectrogram', 'FrequencyWarp', FrequencyWarp as Ctor],
+  ['spectrogram', 'RandomEQ', RandomEQ as Ctor],
   ['batch', 'Mixup', Mixup as Ctor],
   ['batch', 'SpecMix', SpecMix as Ctor],
   ['batch', 'MixupSpecMix', MixupSpecMix as Ctor],

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FrequencyWarp, SpeedPerturb, unwarp } from '../../src/augment/perturb.js';
+import { FrequencyWarp, RandomEQ, SpeedPerturb, unwarp } from '../../src/augment/perturb.js';
 import { augmentationFromSpec } from '../../src/augment/registry.js';
 import { Random } from '../../src/core/random.js';
 import { dominantFrequency, near, sine } from './helpers.js';
@@ -76,5 +76,27 @@ describe('FrequencyWarp', () => {
         Math.abs(unwarp(r0 - 1e-9, alpha, 0.8 * 63, 63) - unwarp(r0 + 1e-9, alpha, 0.8 * 63, 63)) < 1e-6,
       );
     }
+  });
+});
+
+describe('RandomEQ', () => {
+  it('adds one smooth curve over frequency, the same in every frame and channel, bounded by the gains', () => {
+    const c = 2;
+    const m = 40;
+    const t = 5;
+    const x = { data: new Float32Array(c * m * t).map((_, i) => (i % 7) - 3), shape: [c, m, t] };
+    const y = new RandomEQ({ p: 1, maxGain: 0.6, terms: 3 }).forward(x, new Random(9));
+    const bound = 0.6 * (1 + 1 / 2 + 1 / 3);
+    const g = (ch: number, r: number, j: number) =>
+      y.data[ch * m * t + r * t + j]! - x.data[ch * m * t + r * t + j]!;
+    let moved = 0;
+    for (let r = 0; r < m; r++) {
+      for (let ch = 0; ch < c; ch++)
+        for (let j = 0; j < t; j++) assert.ok(Math.abs(g(ch, r, j) - g(0, r, 0)) < 1e-5);
+      assert.ok(Math.abs(g(0, r, 0)) <= bound + 1e-6);
+      if (r > 0) assert.ok(Math.abs(g(0, r, 0) - g(0, r - 1, 0)) < 0.2, 'the curve is smooth');
+      moved = Math.max(moved, Math.abs(g(0, r, 0)));
+    }
+    assert.ok(moved > 0.05, 'the curve is not flat');
   });
 });
