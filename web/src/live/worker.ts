@@ -1,11 +1,11 @@
 // The live page's inference worker: fetches the exported ONNX model (front-end inside the graph: waveform
 // in, scores out), reads its metadata, runs it in onnxruntime-web's WebAssembly backend (the .wasm file is
-// bundled and served with the app: no CDN), and scores each window the AudioWorklet sends it.
+// served with the app under ort/, see web/vite.config.ts: no CDN), and scores each window the AudioWorklet
+// sends it.
 //
-// Messages: in  { type: 'load', modelUrl } then { type: 'audio', port } (the worklet's windows arrive on port)
+// Messages: in  { type: 'load', modelUrl, wasmBase } then { type: 'audio', port } (the worklet's windows arrive on port)
 //           out { type: 'ready', info } | { type: 'scores', ... } | { type: 'error', message }
 
-import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import * as ort from 'onnxruntime-web/wasm';
 import { cropOrPad } from '../../../src/audio/browser.js';
 import type { ExportMeta } from '../../../src/export/meta.js';
@@ -24,7 +24,9 @@ export interface LiveModelInfo {
   bytes: number;
 }
 
-export type WorkerIn = { type: 'load'; modelUrl: string } | { type: 'audio'; port: MessagePort };
+export type WorkerIn =
+  | { type: 'load'; modelUrl: string /** URL of the folder with onnxruntime-web's .wasm */; wasmBase: string }
+  | { type: 'audio'; port: MessagePort };
 export type WorkerOut =
   | { type: 'ready'; info: LiveModelInfo }
   | {
@@ -34,10 +36,11 @@ export type WorkerOut =
       at: number;
       /** Inference time of this window (ms). */
       ms: number;
+      /** RMS level of the window's audio in dB full scale. */
+      level: number;
     }
   | { type: 'error'; message: string };
 
-ort.env.wasm.wasmPaths = { wasm: wasmUrl };
 ort.env.wasm.numThreads = 1; // threads need cross-origin isolation; one window is a small batch anyway
 ort.env.logLevel = 'error';
 
@@ -54,7 +57,8 @@ function windowSeconds(m: ExportMeta): number {
   return m.window ? m.window.samples / m.sampleRate : (m.featureConfig.duration ?? 1);
 }
 
-async function load(modelUrl: string): Promise<void> {
+async function load(modelUrl: string, wasmBase: string): Promise<void> {
+  ort.env.wasm.wasmPaths = wasmBase;
   const res = await fetch(modelUrl);
   if (!res.ok) throw new Error(`live: GET ${modelUrl} answered ${res.status} ${res.statusText}`);
   const bytes = new Uint8Array(await res.arrayBuffer());
@@ -116,7 +120,10 @@ async function score(w: WindowMessage): Promise<void> {
   const clip = out.clipwise;
   if (!clip) throw new Error('live: the model has no "clipwise" output');
   const scores = activate(clip.data as Float32Array, meta.activation);
-  post({ type: 'scores', scores, at: w.written / w.rate, ms }, [scores.buffer]);
+  let power = 0;
+  for (const v of x) power += v * v;
+  const level = 10 * Math.log10(Math.max(power / x.length, 1e-12));
+  post({ type: 'scores', scores, at: w.written / w.rate, ms, level }, [scores.buffer]);
 }
 
 /** Scores windows one at a time; while one runs, only the newest waiting window is kept. */
@@ -142,6 +149,6 @@ async function onWindow(w: WindowMessage): Promise<void> {
 
 self.onmessage = (e: MessageEvent<WorkerIn>) => {
   const msg = e.data;
-  if (msg.type === 'load') load(msg.modelUrl).catch(fail);
+  if (msg.type === 'load') load(msg.modelUrl, msg.wasmBase).catch(fail);
   else if (msg.type === 'audio') msg.port.onmessage = (ev: MessageEvent<WindowMessage>) => onWindow(ev.data);
 };
