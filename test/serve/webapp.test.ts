@@ -14,7 +14,8 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { loadAudio, writeWav } from '../../src/audio/index.js';
 import { readExportMeta } from '../../src/export/onnx-runtime.js';
 import { Tagger } from '../../src/infer/tagger.js';
-import { createServer } from '../../src/serve/server.js';
+import { createServer, type JobOutput, type JobPayload, startWorker } from '../../src/serve/server.js';
+import { SqliteJobQueue } from '../../src/serve/sqlite-queue.js';
 import { FSDD_AUDIO, tempDir, tinyRun } from '../infer/helpers.js';
 import { ensureWebBuild } from './web-build.js';
 
@@ -87,6 +88,24 @@ async function pickClip(): Promise<{ clip: string; top: string; truth: string }>
   return first!;
 }
 
+/** Nine FSDD clips (digits 0, 1, 2 of george) with 0.3 s of silence between: about 7.3 s at 8 kHz. */
+async function longRecording(): Promise<{ file: string; seconds: number }> {
+  const file = join(dir, 'george-digits.wav');
+  const parts: Float32Array[] = [];
+  for (const d of [0, 1, 2, 0, 1, 2, 0, 1, 2]) {
+    const a = await loadAudio(join(FSDD_AUDIO, `${d}_george_${[1, 2, 3][parts.length % 3]}.wav`));
+    parts.push(a.channels[0]!, new Float32Array(2400));
+  }
+  const long = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    long.set(p, at);
+    at += p.length;
+  }
+  if (!existsSync(file)) await writeWav(file, { sampleRate: 8000, channels: [long] });
+  return { file, seconds: long.length / 8000 };
+}
+
 test('tag page: a real FSDD clip shows the top tag, its waveform and spectrogram', {
   skip,
   timeout: 60_000,
@@ -118,21 +137,7 @@ test('tag page: a long recording gets a timeline of detections; clicking it seek
   skip,
   timeout: 60_000,
 }, async () => {
-  // Nine FSDD clips (digits 0, 1, 2 of george) with 0.3 s of silence between: about 6 s at 8 kHz.
-  const parts: Float32Array[] = [];
-  for (const d of [0, 1, 2, 0, 1, 2, 0, 1, 2]) {
-    const a = await loadAudio(join(FSDD_AUDIO, `${d}_george_${[1, 2, 3][parts.length % 3]}.wav`));
-    parts.push(a.channels[0]!, new Float32Array(2400));
-  }
-  const n = parts.reduce((s, p) => s + p.length, 0);
-  const long = new Float32Array(n);
-  let at = 0;
-  for (const p of parts) {
-    long.set(p, at);
-    at += p.length;
-  }
-  const file = join(dir, 'george-digits.wav');
-  await writeWav(file, { sampleRate: 8000, channels: [long] });
+  const { file, seconds: duration } = await longRecording();
   const page = await newPage();
   await page.goto(url);
   await page.getByLabel('Choose audio files').setInputFiles(file);
@@ -146,7 +151,6 @@ test('tag page: a long recording gets a timeline of detections; clicking it seek
   const box = (await tl.boundingBox())!;
   await tl.click({ position: { x: box.width * 0.75, y: box.height / 2 } });
   const t = await page.evaluate(() => document.querySelector('audio')!.currentTime);
-  const duration = n / 8000;
   assert.ok(Math.abs(t - 0.75 * duration) < 0.3, `seeked to ${t} s, expected ${0.75 * duration}`);
   const events = page.locator('ul.events button');
   if ((await events.count()) > 0) {
@@ -199,6 +203,53 @@ test('live page: the live pipeline mounts in its slot with the served model', {
     .waitFor({ timeout: 30_000 });
   await page.screenshot({ path: join(SHOTS, 'live.png'), fullPage: true });
   await page.close();
+});
+
+test('with an API key and a duration limit: the key unlocks the pages, a long recording goes through a job', {
+  skip,
+  timeout: 60_000,
+}, async () => {
+  const queue = new SqliteJobQueue<JobPayload, JobOutput>(join(dir, 'jobs.db'));
+  const key = 'test-key-123456';
+  const locked = await createServer(tagger, {
+    modelPath: run,
+    webDir: webDist,
+    apiKey: key,
+    maxSeconds: 3,
+    queue,
+    jobDir: join(dir, 'job-files'),
+  });
+  const worker = startWorker(tagger, queue, { pollMs: 50 });
+  const url2 = await locked.listen({ port: 0, host: '127.0.0.1' });
+  try {
+    const page = await newPage();
+    await page.goto(url2);
+    await page.getByText('Server: needs an API key').waitFor({ timeout: 20_000 });
+    await page.locator('summary', { hasText: 'Server settings' }).click();
+    await page.getByLabel('API key').fill(key);
+    await page.getByLabel('API key').press('Tab');
+    await page.getByText(/Model run\/fold0: 3 classes/).waitFor({ timeout: 20_000 });
+    const { file } = await longRecording();
+    await page.getByLabel('Choose audio files').setInputFiles(file);
+    await page.locator('canvas.timeline').waitFor({ timeout: 40_000 });
+    const want = await tagger.tag(file);
+    const best = want.classes[want.clip.indexOf(Math.max(...want.clip))]!;
+    assert.equal(await page.locator('#results table.tags th.tag').first().textContent(), best);
+    assert.equal((await queue.counts()).done, 1);
+    // The model page's charts come through fetch with the key (an <img src> alone would get a 401).
+    await page.goto(`${url2}/#/models/run`);
+    const confusion = page.getByRole('img', { name: /^Confusion matrix \(counts/ });
+    await confusion.waitFor({ timeout: 20_000 });
+    await page.waitForFunction(() =>
+      Array.from(document.querySelectorAll<HTMLImageElement>('figure.chart img')).every((i) => i.complete),
+    );
+    assert.ok((await confusion.evaluate((i: HTMLImageElement) => i.naturalWidth)) > 100);
+    await page.close();
+  } finally {
+    await locked.close();
+    await worker.stop();
+    await queue.close();
+  }
 });
 
 test('static build: no API, the in-browser parts still work', { skip, timeout: 60_000 }, async () => {

@@ -54,5 +54,8 @@ async function showServer(): Promise<void> {
 window.addEventListener('hashchange', () => {
   void route().then(() => main.focus());
 });
+window.addEventListener('audiotag:api-key', () => {
+  void serverState(true).then(() => Promise.all([showServer(), route()]));
+});
 void showServer();
 void route();

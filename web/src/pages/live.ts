@@ -57,6 +57,16 @@ export async function showLive(root: HTMLElement): Promise<() => void> {
       urls.push(modelUrl);
     }
     mount(modelUrl, m.classes);
+  } else if (s.kind === 'locked') {
+    root.append(
+      el(
+        'p',
+        { class: 'note' },
+        'The server needs an API key: enter it under "Server settings" on the ',
+        el('a', { href: '#/tag' }, 'Tag files'),
+        ' page.',
+      ),
+    );
   } else {
     // Static site: the user picks an exported model; its classes are in its metadata (the live code reads them).
     const input = el('input', { id: 'onnx-file', type: 'file', accept: '.onnx' });

@@ -23,6 +23,18 @@ interface ReportJson {
 }
 
 function needsServer(root: HTMLElement, reason: string): () => void {
+  if (/API key/.test(reason)) {
+    root.append(
+      el(
+        'p',
+        { class: 'note' },
+        'The server needs an API key: enter it under "Server settings" on the ',
+        el('a', { href: '#/tag' }, 'Tag files'),
+        ' page.',
+      ),
+    );
+    return () => {};
+  }
   root.append(
     el(
       'p',

@@ -17,13 +17,41 @@ interface TagJson {
 
 const ACCEPT = 'audio/*,.wav,.flac,.ogg,.opus,.mp3,.m4a,.aac,.aif,.aiff';
 
+/** Thrown for a 413 on a recording over the server's duration limit: it can go to the job queue. */
+class TooLong extends Error {}
+
 async function postTag(file: File): Promise<TagJson> {
   const body = new FormData();
   body.append('file', file, file.name);
   const r = await fetch(apiUrl('v1/tag?topK=5'), { method: 'POST', body, headers: apiHeaders() });
   const j = (await r.json().catch(() => ({ error: r.statusText }))) as TagJson & { error?: string };
+  if (r.status === 413 && /POST \/v1\/jobs/.test(j.error ?? '')) throw new TooLong(j.error);
   if (!r.ok) throw new Error(j.error ?? `HTTP ${r.status}`);
   return j;
+}
+
+/** Long recordings: POST /v1/jobs, then poll GET /v1/jobs/:id, reporting progress, until done or failed. */
+async function tagAsJob(file: File, progress: (p: number, state: string) => void): Promise<TagJson> {
+  const body = new FormData();
+  body.append('file', file, file.name);
+  const r = await fetch(apiUrl('v1/jobs?topK=5'), { method: 'POST', body, headers: apiHeaders() });
+  const j = (await r.json().catch(() => ({ error: r.statusText }))) as { id?: string; error?: string };
+  if (r.status === 404) throw new Error('too long for /v1/tag, and this server has no job queue (--jobs-db)');
+  if (!r.ok || !j.id) throw new Error(j.error ?? `HTTP ${r.status}`);
+  for (;;) {
+    await new Promise((res) => setTimeout(res, 1000));
+    const s = await fetch(apiUrl(`v1/jobs/${j.id}`), { headers: apiHeaders() });
+    const job = (await s.json()) as {
+      state: string;
+      progress: number;
+      result?: TagJson;
+      error?: string;
+    };
+    if (!s.ok) throw new Error(job.error ?? `HTTP ${s.status}`);
+    if (job.state === 'done' && job.result) return job.result;
+    if (job.state === 'failed') throw new Error(job.error ?? 'the job failed');
+    progress(job.progress, job.state);
+  }
 }
 
 function tagsTable(j: TagJson): HTMLTableElement {
@@ -167,8 +195,15 @@ function card(
       );
       return;
     }
-    results.append(el('p', { class: 'status' }, 'Tagging on the server…'));
-    const j = await postTag(file);
+    const busy = el('p', { class: 'status' }, 'Tagging on the server…');
+    results.append(busy);
+    const j = await postTag(file).catch((e: Error) => {
+      if (!(e instanceof TooLong)) throw e;
+      busy.textContent = 'Longer than the server tags at once: queued as a job…';
+      return tagAsJob(file, (p, state) => {
+        busy.textContent = `Job ${state}: ${Math.round(p * 100)} %`;
+      });
+    });
     results.replaceChildren(tagsTable(j));
     if (duration === 0) duration = j.duration;
     if (j.windows.length > 1) {
@@ -265,7 +300,8 @@ export async function showTag(root: HTMLElement): Promise<() => void> {
   key.value = getApiKey();
   key.addEventListener('change', () => {
     setApiKey(key.value);
-    void serverState(true);
+    // main.ts asks the server again and redraws the page and the header.
+    window.dispatchEvent(new Event('audiotag:api-key'));
   });
   const settings = el(
     'details',
