@@ -59,10 +59,13 @@ export function spawnCli(args: string[], env: Record<string, string> = {}) {
 /** Exit code of a child, or 'timed out' after ms. */
 export function exitOf(p: ChildProcess, ms: number): Promise<number | null | 'timed out'> {
   if (p.exitCode !== null) return Promise.resolve(p.exitCode);
+  let timer: NodeJS.Timeout | undefined;
   return Promise.race([
     new Promise<number | null>((r) => p.once('exit', (c) => r(c))),
-    sleep(ms).then(() => 'timed out' as const),
-  ]);
+    new Promise<'timed out'>((r) => {
+      timer = setTimeout(() => r('timed out'), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }
 
 /** A redis-server on a free port of 127.0.0.1 (64 MB, noeviction, no persistence); its redis:// URL. */
