@@ -1,7 +1,9 @@
 // Load test of `audiotag serve` on 127.0.0.1: starts the server (a child process, so its memory is
 // measured alone), then for each concurrency sends `--requests` POST /v1/tag requests of a 5-s clip (a
 // real FSDD recording repeated, as raw float32 PCM) with autocannon, and prints one JSON object:
-// throughput, p50/p99 latency, errors and non-2xx per concurrency, server RSS before and after each phase.
+// throughput, p50/p99 latency, errors and non-2xx per concurrency, and the server's RSS: before and after
+// each phase, its lowest and highest, and ten samples spread over the phase (taken every second), so a
+// leak shows as a climb over the 10,000 requests rather than one number.
 //
 //   node --import tsx bench/serve-load.ts --model RUN_DIR|model.onnx [--requests 500] [--concurrency 1,8,32]
 import { spawn } from 'node:child_process';
@@ -68,6 +70,8 @@ const phases = [];
 try {
   for (const c of values.concurrency!.split(',').map(Number)) {
     const before = rssMb();
+    const samples: number[] = [];
+    const sampler = setInterval(() => samples.push(rssMb()), 1000);
     const r = await autocannon({
       url: `${url}/v1/tag?rate=${a.sampleRate}&topK=3`,
       method: 'POST',
@@ -77,6 +81,9 @@ try {
       amount: Number(values.requests),
       timeout: 60,
     });
+    clearInterval(sampler);
+    const after = rssMb();
+    const all = [before, ...samples, after];
     phases.push({
       concurrency: c,
       requests: r.requests.total,
@@ -86,7 +93,13 @@ try {
       errors: r.errors,
       timeouts: r.timeouts,
       non2xx: r.non2xx,
-      rssMb: { before, after: rssMb() },
+      rssMb: {
+        before,
+        after,
+        min: Math.min(...all),
+        max: Math.max(...all),
+        samples: Array.from({ length: 10 }, (_, i) => all[Math.round(((i + 1) * (all.length - 1)) / 10)]),
+      },
     });
   }
 } finally {

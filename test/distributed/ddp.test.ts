@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { shardRange } from '../../src/distributed/env.js';
+import { rankPlacement } from '../../src/distributed/index.js';
 import { withoutFlags } from '../../src/distributed/launch.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -67,6 +68,33 @@ train:
     assert.deepEqual(
       withoutFlags(['train', '--nproc', '2', '--master=a:1', '--out', 'x'], ['--nproc', '--master']),
       ['train', '--out', 'x'],
+    );
+  });
+
+  test('each rank gets its GPU and backend from train.device', () => {
+    const layout = { rank: 3, worldSize: 4, localRank: 1, masterAddr: '127.0.0.1', masterPort: 1 };
+    assert.deepEqual(rankPlacement('cpu', layout, ['gloo'], {}), { device: 'cpu', backend: 'gloo' });
+    assert.deepEqual(rankPlacement('cuda', layout, ['gloo', 'nccl'], {}), {
+      device: 'cuda:1',
+      backend: 'nccl',
+      cudaDevice: 1,
+    });
+    assert.deepEqual(rankPlacement('cuda:0', layout, ['gloo'], {}), {
+      device: 'cuda:0',
+      backend: 'gloo',
+      cudaDevice: 0,
+    });
+    assert.equal(
+      rankPlacement('cuda', layout, ['gloo', 'nccl'], { AUDIOTAG_DIST_BACKEND: 'gloo' }).backend,
+      'gloo',
+    );
+    assert.throws(
+      () => rankPlacement('cpu', layout, ['nccl'], { AUDIOTAG_DIST_BACKEND: 'nccl' }),
+      /NCCL backend needs/,
+    );
+    assert.throws(
+      () => rankPlacement('cpu', layout, ['gloo'], { AUDIOTAG_DIST_BACKEND: 'mpi' }),
+      /AUDIOTAG_DIST_BACKEND/,
     );
   });
 

@@ -116,8 +116,14 @@ export function register(program: Command): void {
       // A rank of a data-parallel run (torchrun's variables): rank 0 writes --out; the others keep their
       // own copy of the run state (for resume) in --out/rank<k>, quietly.
       const layout = rankLayoutFromEnv();
-      const { ProcessGroup } = await import('../../distributed/index.js');
-      const dist = layout && layout.worldSize > 1 ? ProcessGroup.init(layout) : null;
+      const { ProcessGroup, rankPlacement } = await import('../../distributed/index.js');
+      let dist: ReturnType<typeof ProcessGroup.init> | null = null;
+      if (layout && layout.worldSize > 1) {
+        // `cuda` becomes this rank's GPU (cuda:LOCAL_RANK), reduced over NCCL when the addon has it.
+        const place = rankPlacement(config.train.device, layout);
+        config.train.device = place.device;
+        dist = ProcessGroup.init(layout, undefined, place);
+      }
       const out = dist && dist.rank > 0 ? join(flags.out, `rank${dist.rank}`) : flags.out;
       let summary: Awaited<ReturnType<typeof runTraining>>;
       try {
