@@ -60,7 +60,8 @@ web: $(NODE_STAMP)
 
 # ---- checks -------------------------------------------------------------------------------
 test: setup
-	npx biome check src test bench scripts
+	npx biome check src test bench scripts web
+	npx tsc -p web/tsconfig.json
 	node scripts/run-tests.mjs
 
 demo: setup
