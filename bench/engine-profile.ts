@@ -74,6 +74,36 @@ for (const name of a.models!.split(',')) {
   }
   const stepMs = ms.forward + ms.backward + ms.step;
   const pct = (v: number) => Math.round((1000 * v) / stepMs) / 10;
+  // Every op's self time, by kind, over the whole step; what the ops do not account for is time outside
+  // libtorch's ops: JS, N-API calls, handle bookkeeping, autograd's engine between nodes.
+  const kinds: Record<string, number> = {};
+  let opsMs = 0;
+  let calls = 0;
+  for (const o of [...phases.forward, ...phases.backward, ...phases.step]) {
+    const n = o.name;
+    const kind = /conv/.test(n)
+      ? 'conv'
+      : /batch_norm/.test(n)
+        ? 'batch_norm'
+        : /pool/.test(n)
+          ? 'pool'
+          : /relu|threshold/.test(n)
+            ? 'relu'
+            : /addmm|mm$|linear/.test(n)
+              ? 'linear'
+              : /_foreach|adam|sqrt|addcdiv|addcmul|lerp|mul_|add_|div_/.test(n)
+                ? 'elementwise'
+                : 'other';
+    kinds[kind] = (kinds[kind] ?? 0) + o.selfMs;
+    opsMs += o.selfMs;
+    calls += o.calls;
+  }
+  const byKind = Object.fromEntries(
+    Object.entries(kinds)
+      .sort((p, q) => q[1] - p[1])
+      .map(([k, v]) => [k, { ms: Math.round(v), pct: pct(v) }]),
+  );
+  const outside = { ms: Math.round(stepMs - opsMs), pct: pct(stepMs - opsMs), op_calls: calls };
   const summary = Object.fromEntries(
     (Object.keys(phases) as (keyof typeof phases)[]).map((k) => [
       k,
@@ -87,7 +117,7 @@ for (const name of a.models!.split(',')) {
     ]),
   );
   process.stdout.write(
-    `${JSON.stringify({ model: name, shape, threads: E.getNumThreads(), memory_format: a['memory-format'], precision: a.precision, step_ms: Math.round(stepMs), ...summary })}\n`,
+    `${JSON.stringify({ model: name, shape, threads: E.getNumThreads(), memory_format: a['memory-format'], precision: a.precision, step_ms: Math.round(stepMs), by_kind: byKind, outside_ops: outside, ...summary })}\n`,
   );
   E.dispose([x, y]);
   if (x !== x0) x0.dispose();

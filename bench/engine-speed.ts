@@ -14,7 +14,10 @@
 //   malloc=keep      torch: MALLOC_MMAP_THRESHOLD_/MALLOC_TRIM_THRESHOLD_/MALLOC_TOP_PAD_ set high (as the check)
 //   omp=default      ours: libgomp's default spin-waiting (AUDIOTAG_OMP_WAIT=default)
 //   omp=passive      torch: OMP_WAIT_POLICY=passive
-//   cl               channels-last input          bf16   forward under bfloat16 autocast
+//   cl               channels-last weights and input (ours trains channels-last by default; infer does not)
+//   contig           ours: contiguous (NCHW) weights and input, the trainer's layout before channels-last
+//   bf16             forward under bfloat16 autocast
+//   threads=N        this variant with N intra-op threads instead of --threads
 
 import { spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
@@ -38,6 +41,7 @@ const { values: a } = parseArgs({
 interface Run {
   variant: string;
   load_1m: number;
+  threads: number;
   samples_per_s: number;
   ms_per_step: number;
   cpu_ms_per_step: number;
@@ -58,6 +62,7 @@ function runVariant(v: string): Run {
   // Neither side inherits this process's engine defaults (tsx loaded no engine here, but be explicit).
   delete env.OMP_WAIT_POLICY;
   const extra: string[] = [];
+  let threads = a.threads!;
   for (const s of settings) {
     const [k, val] = s.split('=');
     if (k === 'malloc' && who === 'ours') env.AUDIOTAG_MALLOC = val;
@@ -65,10 +70,12 @@ function runVariant(v: string): Run {
     else if (k === 'omp' && who === 'ours' && val === 'default') env.AUDIOTAG_OMP_WAIT = 'default';
     else if (k === 'omp') env.OMP_WAIT_POLICY = val;
     else if (k === 'cl') extra.push('--memory-format', 'channels-last');
+    else if (k === 'contig') extra.push('--memory-format', 'contiguous');
+    else if (k === 'threads') threads = val!;
     else if (k === 'bf16') extra.push('--precision', 'bf16');
     else throw new Error(`engine-speed: unknown setting "${s}" in variant "${v}"`);
   }
-  const common = ['--batch', a.batch!, '--size', a.size!, '--steps', a.steps!, '--threads', a.threads!];
+  const common = ['--batch', a.batch!, '--size', a.size!, '--steps', a.steps!, '--threads', threads];
   let cmd: string;
   let args: string[];
   if (who === 'ours') {
@@ -114,7 +121,7 @@ for (const v of variants) {
       mode: a.mode,
       size: Number(a.size),
       batch: Number(a.batch),
-      threads: Number(a.threads),
+      threads: rs[0]?.threads ?? Number(a.threads),
       rounds: rs.length,
       ms_per_step: ms,
       cpu_ms_per_step: median(rs.map((r) => r.cpu_ms_per_step)),
