@@ -152,6 +152,17 @@ test('tag page: a long recording gets a timeline of detections; clicking it seek
   await tl.click({ position: { x: box.width * 0.75, y: box.height / 2 } });
   const t = await page.evaluate(() => document.querySelector('audio')!.currentTime);
   assert.ok(Math.abs(t - 0.75 * duration) < 0.3, `seeked to ${t} s, expected ${0.75 * duration}`);
+  // Keyboard: the spectrogram is a slider over the play position.
+  const slider = page.getByRole('slider', { name: /Play position on the mel spectrogram/ });
+  await slider.focus();
+  await slider.press('Home');
+  await slider.press('ArrowRight');
+  await slider.press('Shift+ArrowRight');
+  await page.waitForFunction(
+    () => Number(document.querySelector('canvas.spectrogram')!.getAttribute('aria-valuenow')) > 0,
+  );
+  const kt = await page.evaluate(() => document.querySelector('audio')!.currentTime);
+  assert.ok(kt >= 5.9 && kt <= 6.5, `Home, →, Shift+→ went to ${kt} s`);
   const events = page.locator('ul.events button');
   if ((await events.count()) > 0) {
     const label = (await events.first().textContent())!;

@@ -150,8 +150,11 @@ function card(
       seek(((e.clientX - r.left) / r.width) * duration);
     });
   let raf = 0;
+  let slider: HTMLCanvasElement | undefined;
   const tick = () => {
     if (duration > 0) for (const p of playheads) p.style.left = `${(audio.currentTime / duration) * 100}%`;
+    slider?.setAttribute('aria-valuenow', audio.currentTime.toFixed(2));
+    slider?.setAttribute('aria-valuetext', `${fmt(audio.currentTime, 1)} s of ${fmt(duration, 1)} s`);
     raf = audio.paused ? 0 : requestAnimationFrame(tick);
   };
   audio.addEventListener('play', () => {
@@ -168,11 +171,37 @@ function card(
       role: 'img',
       'aria-label': `Waveform of ${file.name} (${fmt(d.duration, 2)} s); click to play from a point`,
     });
+    // The spectrogram is also the keyboard's way to the pictures: a slider over the play position.
     const spec = el('canvas', {
       class: 'spectrogram',
-      role: 'img',
-      'aria-label': `Mel spectrogram of ${file.name}, 64 bands up to ${d.sampleRate / 2} Hz, computed in the browser; click to play from a point`,
+      role: 'slider',
+      tabindex: '0',
+      'aria-label': `Play position on the mel spectrogram of ${file.name} (64 bands up to ${d.sampleRate / 2} Hz, computed in the browser); arrow keys move 1 s, Shift 5 s, Enter plays or pauses`,
+      'aria-valuemin': '0',
+      'aria-valuemax': d.duration.toFixed(2),
+      'aria-valuenow': '0',
+      'aria-valuetext': `0.0 s of ${fmt(d.duration, 1)} s`,
     });
+    spec.addEventListener('keydown', (e) => {
+      const step = e.shiftKey ? 5 : 1;
+      const at: Record<string, number> = {
+        ArrowRight: audio.currentTime + step,
+        ArrowUp: audio.currentTime + step,
+        ArrowLeft: audio.currentTime - step,
+        ArrowDown: audio.currentTime - step,
+        Home: 0,
+        End: Math.max(0, duration - 0.05),
+      };
+      if (e.key in at) {
+        e.preventDefault();
+        audio.currentTime = Math.max(0, Math.min(duration, at[e.key]!));
+      } else if (e.key === 'Enter' || e.key === ' ') {
+        e.preventDefault();
+        if (audio.paused) void audio.play().catch(() => {});
+        else audio.pause();
+      }
+    });
+    slider = spec;
     addTrack(el('div', { class: 'gutter' }, 'Waveform'), wave);
     addTrack(el('div', { class: 'gutter' }, `Mel 0–${(d.sampleRate / 2000).toFixed(1)} kHz`), spec);
     drawWaveform(wave, d.mono);
