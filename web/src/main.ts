@@ -51,6 +51,11 @@ async function showServer(): Promise<void> {
   el.dataset.kind = s.kind;
 }
 
+// The skip link moves the focus without touching the hash (the hash is the route).
+document.querySelector<HTMLAnchorElement>('a.skip')?.addEventListener('click', (e) => {
+  e.preventDefault();
+  main.focus();
+});
 window.addEventListener('hashchange', () => {
   void route().then(() => main.focus());
 });
