@@ -1,14 +1,16 @@
-// src/report: charts (Vega-Lite → SVG/PNG), self-contained HTML pages, the training, evaluation and
-// dataset reports, and spectrogram images (docs/report.md).
+// src/report: charts (Vega-Lite → SVG/PNG), self-contained HTML pages, the training (with the UMAP map of
+// validation embeddings), evaluation, dataset and prediction reports, and spectrogram images (docs/report.md).
 export { type Chart, chart, renderSvg, type VegaLiteSpec } from './charts.js';
 export { type DatasetInspection, inspectDataset, writeDatasetReport } from './dataset.js';
+export { embeddingMapChart, foldMaps, MAP_SEED, type MapPoint, umap2d } from './embedding-map.js';
 export {
   type EvaluationInput,
   evaluationSections,
   perClassTable,
   writeEvaluationReport,
 } from './evaluation.js';
-export { type Block, pageHtml, type Section, writeReport } from './html.js';
+export { type Block, type PageOptions, pageHtml, type Section, writeReport } from './html.js';
+export { longSpectrogram, type PredictionReportOptions, writePredictionReport } from './prediction.js';
 export { svgToPng } from './raster.js';
 export {
   renderSpectrogramFigurePng,
