@@ -1,106 +1,42 @@
 // The demo's tour: an ordered list of steps (generate the data → inspect → train k-fold → evaluate on the
 // held-out test set → warm-up pipeline on the noisy set → predict → export → serve), each with the command
 // line a user would type to do it alone. A step runs when it has a `run` and its CLI command exists; the
-// others are listed in the summary as "not yet available", never faked. Later work adds a step's `run`
-// (or a new step) with `setTourStep`.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type DemoData, ensureDemoData } from './generate.js';
-import type { DemoSize } from './plan.js';
+// others are listed in the summary as "not yet available", never faked. The steps after evaluation are in
+// steps.ts; later work adds or replaces a step with `setTourStep`.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import {
+  cli,
+  dataPath,
+  demoTrainConfigPath,
+  epochsOf,
+  fmt,
+  type StepReport,
+  shown,
+  type TourContext,
+  type TourStep,
+  trainDir,
+} from './context.js';
+import { ensureDemoData } from './generate.js';
+import {
+  exportStep,
+  inspectStep,
+  lwlrapBySplit,
+  predictStep,
+  serveCommand,
+  serveStep,
+  warmupStep,
+} from './steps.js';
 
-export interface TourContext {
-  /** Root of the data cache (the data set goes in a (size, seed) folder under it). */
-  dataRoot: string;
-  size: DemoSize;
-  seed: number;
-  quick: boolean;
-  /** The tour's output folder (runs/demo by default). */
-  out: string;
-  /** Training epochs (default: the config's, or the quick value). */
-  epochs?: number;
-  jobs?: number;
-  /** Regenerate the data even when a valid cached copy exists. */
-  regenerate?: boolean;
-  log: (s: string) => void;
-  /** Set by the data step. */
-  data?: DemoData;
-  /** Every finished step's result, by step id. */
-  results: Map<string, StepResult>;
-}
-
-export interface StepResult {
-  /** One line for the summary table. */
-  result: string;
-  /** Files and folders the step wrote, by name. */
-  outputs?: Record<string, string>;
-  /** Figures for summary.json. */
-  scores?: Record<string, number>;
-}
-
-export interface TourStep {
-  id: string;
-  title: string;
-  /** The audiotag sub-command the step stands for; the step is unavailable while the CLI lacks it. */
-  command: string;
-  /** The command line that does this step alone. */
-  commandLine: (ctx: TourContext) => string;
-  run?: (ctx: TourContext) => Promise<StepResult>;
-}
-
-export type StepStatus = 'done' | 'not yet available' | 'not in the demo yet';
-
-export interface StepReport {
-  id: string;
-  title: string;
-  status: StepStatus;
-  commandLine: string;
-  seconds: number;
-  result: string;
-  outputs: Record<string, string>;
-  scores: Record<string, number>;
-}
-
-/** The package root (holds package.json), from src/demo and dist/src/demo alike. */
-export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`demo: no package.json above ${fileURLToPath(import.meta.url)}`);
-    dir = up;
-  }
-}
-
-/** The demo's training config (shipped in configs/demo/). */
-export function demoTrainConfigPath(): string {
-  return join(packageRoot(), 'configs', 'demo', 'curated.yaml');
-}
-
-/** Epochs of the quick tour (the full one uses the config's). */
-export const QUICK_EPOCHS = 20;
-
-/** A path as short as it reads well: relative to the current directory when below it. */
-export function shown(p: string): string {
-  const r = relative(process.cwd(), p);
-  return r !== '' && !r.startsWith('..') ? r : p;
-}
-
-const trainDir = (ctx: TourContext): string => join(ctx.out, 'train');
-const dataPath = (ctx: TourContext, f: string): string =>
-  ctx.data ? join(ctx.data.dir, f) : join(ctx.dataRoot, `${ctx.size.name}-seed${ctx.seed}`, f);
-const fmt = (x: number | undefined): string => (x === undefined || Number.isNaN(x) ? '–' : x.toFixed(3));
-
-function epochsOf(ctx: TourContext): number | undefined {
-  return ctx.epochs ?? (ctx.quick ? QUICK_EPOCHS : undefined);
-}
+export * from './context.js';
+export { lwlrapBySplit, matchEvents } from './steps.js';
 
 const dataStep: TourStep = {
   id: 'data',
   title: 'generate the data',
   command: 'demo',
   commandLine: (ctx) =>
-    `audiotag demo --data-only${ctx.quick ? ' --quick' : ''} --data-dir ${shown(ctx.dataRoot)} --seed ${ctx.seed}`,
+    `${cli(ctx)} demo --data-only${ctx.quick ? ' --quick' : ''} --data-dir ${shown(ctx.dataRoot)} --seed ${ctx.seed}`,
   run: async (ctx) => {
     const { data, cached } = await ensureDemoData({
       root: ctx.dataRoot,
@@ -129,8 +65,8 @@ const trainStep: TourStep = {
   commandLine: (ctx) => {
     const e = epochsOf(ctx);
     return (
-      `audiotag train --config ${shown(demoTrainConfigPath())} --data.manifest ${shown(dataPath(ctx, 'curated.csv'))}` +
-      `${e ? ` --train.epochs ${e}` : ''} --out ${shown(trainDir(ctx))}`
+      `${cli(ctx)} train --config ${shown(demoTrainConfigPath())} --data.manifest ${shown(dataPath(ctx, 'curated.csv'))}` +
+      `${e ? ` --train.epochs ${e}` : ''}${ctx.seed ? ` --seed ${ctx.seed}` : ''} --out ${shown(trainDir(ctx))}`
     );
   },
   run: async (ctx) => {
@@ -157,31 +93,38 @@ const trainStep: TourStep = {
     }
     return {
       result: `${m.folds.length} folds: lwlrap ${fmt(l?.mean)} ± ${fmt(l?.std)} (out of fold), ${m.classes.length} classes`,
-      outputs: { 'training run': trainDir(ctx), 'cv metrics': join(trainDir(ctx), 'metrics.json') },
+      outputs: {
+        'training run': trainDir(ctx),
+        'cv metrics': join(trainDir(ctx), 'metrics.json'),
+        'training report': join(trainDir(ctx), 'report.html'),
+      },
+      reports: { 'training report (k-fold, out of fold)': join(trainDir(ctx), 'report.html') },
       scores,
     };
   },
 };
+
+const testDir = (ctx: TourContext): string => join(ctx.out, 'test');
 
 const evaluateStep: TourStep = {
   id: 'evaluate',
   title: 'evaluate (held-out test)',
   command: 'evaluate',
   commandLine: (ctx) =>
-    `audiotag evaluate --run ${shown(trainDir(ctx))} --manifest ${shown(dataPath(ctx, 'test.csv'))} --format fsd2019 --out ${shown(join(ctx.out, 'test'))}`,
+    `${cli(ctx)} evaluate --run ${shown(trainDir(ctx))} --manifest ${shown(dataPath(ctx, 'test.csv'))} --out ${shown(testDir(ctx))} ` +
+    `--report-dir ${shown(join(testDir(ctx), 'report'))}`,
   run: async (ctx) => {
     const { evaluateRun } = await import('../train/evaluate.js');
     const r = await evaluateRun({
       run: trainDir(ctx),
       manifest: dataPath(ctx, 'test.csv'),
-      // test.csv is Freesound 2019's layout (fname, labels); read as the run's csv it would need the
-      // fold column the training manifest has.
-      format: 'fsd2019',
-      out: join(ctx.out, 'test'),
+      out: testDir(ctx),
+      reportDir: join(testDir(ctx), 'report'),
       onMessage: ctx.log,
     });
     const m = r.metrics ?? {};
     const split = await lwlrapBySplit(join(r.out, 'predictions.csv'), dataPath(ctx, 'test.csv'));
+    const report = join(testDir(ctx), 'report', 'report.html');
     return {
       result:
         `${r.clips} clips, ensemble of ${r.folds.length} folds: lwlrap ${fmt(m.lwlrap)} (single ${fmt(split.single)}, ` +
@@ -189,7 +132,9 @@ const evaluateStep: TourStep = {
       outputs: {
         'test predictions': join(r.out, 'predictions.csv'),
         'test metrics': join(r.out, 'metrics.json'),
+        'evaluation report': report,
       },
+      reports: { 'evaluation report (test set)': report },
       scores: {
         ...Object.fromEntries(Object.entries(m).map(([k, v]) => [`test_${k}`, v])),
         test_lwlrap_single: split.single,
@@ -199,69 +144,16 @@ const evaluateStep: TourStep = {
   },
 };
 
-/** lwlrap of a predictions.csv over the single-label rows and over the mixtures of a fname,labels manifest. */
-export async function lwlrapBySplit(
-  predictions: string,
-  manifest: string,
-): Promise<{ single: number; mixtures: number }> {
-  const { readCsv } = await import('../data/csv.js');
-  const { lwlrap } = await import('../metrics/index.js');
-  const pred = await readCsv(predictions);
-  const classes = pred.header.slice(1);
-  const truth = new Map((await readCsv(manifest)).rows.map((r) => [r.fields[0]!, r.fields[1]!.split(',')]));
-  type Group = { s: number[][]; t: number[][] };
-  const single: Group = { s: [], t: [] };
-  const mixtures: Group = { s: [], t: [] };
-  for (const row of pred.rows) {
-    const labels = truth.get(row.fields[0]!);
-    if (!labels) throw new Error(`${predictions}: ${row.fields[0]} is not in ${manifest}`);
-    const g = labels.length > 1 ? mixtures : single;
-    g.s.push(row.fields.slice(1).map(Number));
-    g.t.push(classes.map((c) => (labels.includes(c) ? 1 : 0)));
-  }
-  const score = (g: Group) => (g.s.length > 0 ? lwlrap(g.s, g.t) : Number.NaN);
-  return { single: score(single), mixtures: score(mixtures) };
-}
-
-/** The tour, in order. Steps without `run` are placeholders for work that has not landed. */
+/** The tour, in order. A step without `run` would be listed with its command line, not run. */
 export const TOUR: TourStep[] = [
   dataStep,
-  {
-    id: 'inspect',
-    title: 'inspect (EDA report)',
-    command: 'inspect',
-    commandLine: (ctx) =>
-      `audiotag inspect ${shown(dataPath(ctx, 'curated.csv'))} --out ${shown(join(ctx.out, 'inspect'))}`,
-  },
+  inspectStep,
   trainStep,
   evaluateStep,
-  {
-    id: 'warmup',
-    title: 'warm-up pipeline (noisy)',
-    command: 'pipeline',
-    commandLine: (ctx) =>
-      `audiotag pipeline warmup --curated ${shown(dataPath(ctx, 'curated.csv'))} --noisy ${shown(dataPath(ctx, 'noisy.csv'))} --out ${shown(join(ctx.out, 'warmup'))}`,
-  },
-  {
-    id: 'predict',
-    title: 'predict (test clips, long recording)',
-    command: 'predict',
-    commandLine: (ctx) =>
-      `audiotag predict --run ${shown(trainDir(ctx))} ${shown(dataPath(ctx, 'audio/long/scene.wav'))} --format raven --out ${shown(join(ctx.out, 'predict'))}`,
-  },
-  {
-    id: 'export',
-    title: 'export ONNX and check it',
-    command: 'export',
-    commandLine: (ctx) =>
-      `audiotag export --run ${shown(trainDir(ctx))} --out ${shown(join(ctx.out, 'model.onnx'))}`,
-  },
-  {
-    id: 'serve',
-    title: 'serve (web app)',
-    command: 'serve',
-    commandLine: (ctx) => `audiotag serve --run ${shown(trainDir(ctx))}`,
-  },
+  warmupStep,
+  predictStep,
+  exportStep,
+  serveStep,
 ];
 
 /** Adds a step, or replaces the one with the same id; a new step goes after `after` (default: the end). */
@@ -281,9 +173,18 @@ export interface TourSummary {
   quick: boolean;
   seed: number;
   seconds: number;
+  /** CPU seconds of the demo's process (child processes such as FluidSynth not included). */
+  cpuSeconds: number;
   data: string | null;
+  /** The command that opens the web app on the tour's model. */
+  serve: string;
   steps: StepReport[];
 }
+
+const cpuNow = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
 
 /**
  * Runs every available step in order; `commands` are the CLI's sub-command names (a step whose command is
@@ -295,29 +196,34 @@ export async function runTour(
   steps: readonly TourStep[] = TOUR,
 ): Promise<TourSummary> {
   const t0 = performance.now();
+  const c0 = cpuNow();
   const reports: StepReport[] = [];
   for (const step of steps) {
-    const base = { id: step.id, title: step.title, seconds: 0, outputs: {}, scores: {} };
+    const base = {
+      id: step.id,
+      title: step.title,
+      seconds: 0,
+      cpuSeconds: 0,
+      outputs: {},
+      scores: {},
+      reports: {},
+      commandLine: step.commandLine(ctx),
+    };
     if (!commands.has(step.command)) {
       reports.push({
         ...base,
         status: 'not yet available',
-        commandLine: step.commandLine(ctx),
-        result: `audiotag ${step.command} has not landed`,
+        result: `${step.command} is not a command of this build`,
       });
       continue;
     }
     if (!step.run) {
-      reports.push({
-        ...base,
-        status: 'not in the demo yet',
-        commandLine: step.commandLine(ctx),
-        result: 'run the command above yourself',
-      });
+      reports.push({ ...base, status: 'not in the demo yet', result: 'run the command above yourself' });
       continue;
     }
     ctx.log(`\n== ${step.title}: ${step.commandLine(ctx)}`);
     const s0 = performance.now();
+    const sc = cpuNow();
     const r = await step.run(ctx);
     ctx.results.set(step.id, r);
     reports.push({
@@ -325,16 +231,20 @@ export async function runTour(
       status: 'done',
       commandLine: step.commandLine(ctx),
       seconds: (performance.now() - s0) / 1000,
+      cpuSeconds: cpuNow() - sc,
       result: r.result,
       outputs: r.outputs ?? {},
       scores: r.scores ?? {},
+      reports: r.reports ?? {},
     });
   }
   const summary: TourSummary = {
     quick: ctx.quick,
     seed: ctx.seed,
     seconds: (performance.now() - t0) / 1000,
+    cpuSeconds: cpuNow() - c0,
     data: ctx.data?.dir ?? null,
+    serve: serveCommand(ctx),
     steps: reports,
   };
   mkdirSync(ctx.out, { recursive: true });
@@ -348,7 +258,8 @@ function duration(s: number): string {
     : `${Math.floor(s / 60)} min ${String(Math.round(s % 60)).padStart(2, '0')} s`;
 }
 
-/** The summary printed at the end: one row per step, where the outputs are, the commands. */
+/** The summary printed at the end: one row per step, the reports, the outputs, the commands, and the
+ * command that opens the web app on the trained model. */
 export function summaryText(s: TourSummary, out: string): string {
   const w = Math.max(...s.steps.map((r) => r.title.length));
   const sw = Math.max(...s.steps.map((r) => r.status.length));
@@ -357,19 +268,37 @@ export function summaryText(s: TourSummary, out: string): string {
     lines.push(
       `  ${r.title.padEnd(w)}  ${r.status.padEnd(sw)}  ${(r.status === 'done' ? duration(r.seconds) : '').padStart(9)}  ${r.result}`,
     );
+  const reports = s.steps.flatMap((r) => Object.entries(r.reports));
+  const kw = Math.max(
+    w,
+    ...s.steps.flatMap((r) => [...Object.keys(r.outputs), ...Object.keys(r.reports)].map((k) => k.length)),
+  );
+  if (reports.length > 0) {
+    lines.push('', 'reports (open in a browser):');
+    for (const [k, v] of reports) lines.push(`  ${k.padEnd(kw)}  ${shown(v)}`);
+  }
   lines.push('', 'outputs:');
   for (const r of s.steps)
-    for (const [k, v] of Object.entries(r.outputs)) lines.push(`  ${k.padEnd(w)}  ${shown(v)}`);
+    for (const [k, v] of Object.entries(r.outputs)) lines.push(`  ${k.padEnd(kw)}  ${shown(v)}`);
   lines.push(
-    `  ${'summary'.padEnd(w)}  ${shown(join(resolve(out), 'summary.json'))}`,
+    `  ${'summary'.padEnd(kw)}  ${shown(join(resolve(out), 'summary.json'))}`,
     '',
     'each step alone:',
   );
-  for (const r of s.steps) lines.push(`  ${r.commandLine}${r.status === 'done' ? '' : `   # ${r.status}`}`);
-  const test = s.steps.find((r) => r.id === 'evaluate')?.scores.test_lwlrap;
+  for (const r of s.steps) {
+    const cmds = r.commandLine.split(' && ');
+    cmds.forEach((c, i) => {
+      lines.push(`  ${c}${r.status !== 'done' && i === cmds.length - 1 ? `   # ${r.status}` : ''}`);
+    });
+  }
+  lines.push('', `the web app on the trained model: ${s.serve}   (then open http://127.0.0.1:8080/)`);
+  const score = (id: string, k: string) => s.steps.find((r) => r.id === id)?.scores[k];
+  const test = score('evaluate', 'test_lwlrap');
+  const warm = score('warmup', 'warmup_test_lwlrap');
   lines.push(
     '',
-    `demo finished in ${duration(s.seconds)}: ${test === undefined ? 'no test score' : `test lwlrap ${test.toFixed(3)}`}; ` +
+    `demo finished in ${duration(s.seconds)}: ${test === undefined ? 'no test score' : `test lwlrap ${test.toFixed(3)}`}` +
+      `${warm === undefined ? '' : ` (warm-up pipeline ${warm.toFixed(3)})`}; ` +
       `${s.steps.filter((r) => r.status === 'done').length}/${s.steps.length} steps ran (summary ${shown(join(resolve(out), 'summary.json'))})`,
   );
   return lines.join('\n');

@@ -13,7 +13,7 @@ import { parseCsv } from '../../src/data/csv.js';
 import { checkDemoData, ensureDemoData, generateDemoData } from '../../src/demo/generate.js';
 import { encodeMidi, varLen } from '../../src/demo/midi.js';
 import { CLASSES, INSTRUMENTS, makePlan, SIZES, WORDS } from '../../src/demo/plan.js';
-import { lwlrapBySplit, runTour, type TourContext, type TourStep } from '../../src/demo/tour.js';
+import { lwlrapBySplit, matchEvents, runTour, type TourContext, type TourStep } from '../../src/demo/tour.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'audiotag');
@@ -260,6 +260,23 @@ describe('tour', () => {
     await assert.rejects(lwlrapBySplit(pred, man), /y\.wav is not in/);
   });
 
+  test('events of the long recording are matched to the truth by label and overlap', () => {
+    const truth = [
+      { start: 1, end: 2, label: 'flute' },
+      { start: 3, end: 4, label: 'yes' },
+      { start: 6, end: 7, label: 'drums' },
+    ];
+    const found = [
+      { start: 0.5, end: 1.5, label: 'flute' }, // overlaps the flute: right, finds it
+      { start: 2.5, end: 3.5, label: 'no' }, // overlaps "yes" in time, wrong label
+      { start: 4, end: 5, label: 'yes' }, // touches "yes" at its end only: no overlap
+      { start: 6.5, end: 8, label: 'drums' },
+    ];
+    assert.deepEqual(matchEvents(truth, found), { recall: 2 / 3, precision: 2 / 4 });
+    assert.ok(Number.isNaN(matchEvents(truth, []).precision));
+    assert.equal(matchEvents(truth, []).recall, 0);
+  });
+
   test('usage errors name the flag and exit 2', () => {
     for (const [args, re] of [
       [['--seed', 'x'], /--seed must be an integer >= 0, got "x"/],
@@ -272,30 +289,74 @@ describe('tour', () => {
     }
   });
 
-  // END-TO-END (issue 18): the whole quick tour from an empty cache: generation, 3-fold training,
-  // evaluation on the held-out test set, the summary. About 3 minutes on 2 idle cores.
-  test('END-TO-END: audiotag demo --quick runs from an empty cache to the summary', {
-    timeout: 900_000,
+  // END-TO-END (issue 18): the whole quick tour from an empty cache: generation, the dataset reports,
+  // k-fold training, evaluation with its report, the warm-up pipeline on the noisy set, predict on the test
+  // clips and the long recording, ONNX export checked against the engine, the web service; the summary.
+  test('END-TO-END: audiotag demo --quick runs every step from an empty cache to the summary', {
+    timeout: 1_500_000,
   }, () => {
     const out = join(tmp, 'e2e-out');
     const r = spawnSync(
       process.execPath,
       [BIN, 'demo', '--quick', '--data-dir', join(tmp, 'e2e-data'), '--out', out],
-      {
-        encoding: 'utf8',
-        timeout: 900_000,
-      },
+      { encoding: 'utf8', timeout: 1_500_000, cwd: ROOT },
     );
     assert.equal(r.status, 0, `${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}`);
     const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
-    const by = Object.fromEntries(s.steps.map((x: { id: string }) => [x.id, x]));
-    assert.equal(by.data.status, 'done');
-    assert.equal(by.train.status, 'done');
-    assert.equal(by.evaluate.status, 'done');
-    // 19 classes: chance lwlrap is about 0.2; the quick model must be well above it on held-out clips.
-    assert.ok(by.evaluate.scores.test_lwlrap > 0.6, `test lwlrap ${by.evaluate.scores.test_lwlrap}`);
-    assert.ok(by.train.scores.cv_lwlrap > 0.6, `cv lwlrap ${by.train.scores.cv_lwlrap}`);
-    for (const st of s.steps) if (st.status !== 'done') assert.match(st.commandLine, /^audiotag /);
-    assert.match(r.stdout, /demo finished in .*: test lwlrap 0\.\d{3}/);
+    type Step = { id: string; status: string; commandLine: string; scores: Record<string, number> };
+    const by: Record<string, Step> = Object.fromEntries(s.steps.map((x: Step) => [x.id, x]));
+    assert.deepEqual(
+      s.steps.map((x: Step) => `${x.id}: ${x.status}`),
+      ['data', 'inspect', 'train', 'evaluate', 'warmup', 'predict', 'export', 'serve'].map(
+        (id) => `${id}: done`,
+      ),
+    );
+    for (const st of s.steps as Step[]) assert.match(st.commandLine, /^bin\/audiotag /);
+    const sc = (id: string, k: string) => {
+      const v = by[id]!.scores[k];
+      assert.equal(typeof v, 'number', `${id}.${k} missing`);
+      return v!;
+    };
+    // 19 classes: chance lwlrap is about 0.2 (one label among 19 ranked at random); the quick models
+    // must be well above it on held-out clips.
+    assert.equal(sc('inspect', 'curated_clips'), 228);
+    assert.equal(sc('inspect', 'curated_classes'), 19);
+    assert.ok(sc('train', 'cv_lwlrap') > 0.6, `cv lwlrap ${sc('train', 'cv_lwlrap')}`);
+    assert.ok(sc('evaluate', 'test_lwlrap') > 0.6, `test lwlrap ${sc('evaluate', 'test_lwlrap')}`);
+    assert.ok(
+      sc('warmup', 'warmup_test_lwlrap') > 0.4,
+      `warm-up lwlrap ${sc('warmup', 'warmup_test_lwlrap')}`,
+    );
+    // predict scores the test clips as evaluate did (one 2 s window per 2 s clip).
+    assert.ok(Math.abs(sc('predict', 'predict_lwlrap_single') - sc('evaluate', 'test_lwlrap_single')) < 1e-3);
+    assert.ok(sc('predict', 'predict_top1_single') > 0.6, `top-1 ${sc('predict', 'predict_top1_single')}`);
+    assert.ok(sc('predict', 'long_recall') > 0.3, `long recording recall ${sc('predict', 'long_recall')}`);
+    assert.ok(sc('export', 'onnx_max_diff') < 1e-3);
+    assert.ok(sc('serve', 'serve_top_score') > 0);
+    for (const f of [
+      'inspect/curated/report.html',
+      'inspect/noisy/report.html',
+      'train/report.html',
+      'train/metrics.json',
+      'test/report/report.html',
+      'warmup/results.json',
+      'warmup/test-predictions.csv',
+      'predict/test/submission.csv',
+      'predict/long/events.csv',
+      'model.onnx',
+      'serve-response.json',
+    ])
+      assert.ok(statSync(join(out, f)).size > 0, `${f} is empty`);
+    const raven = readdirSync(join(out, 'predict', 'long', 'raven'));
+    assert.equal(raven.length, 1);
+    assert.match(
+      readFileSync(join(out, 'predict', 'long', 'raven', raven[0]!), 'utf8'),
+      /^Selection\tView\tChannel/,
+    );
+    assert.match(
+      r.stdout,
+      /demo finished in .*: test lwlrap 0\.\d{3} \(warm-up pipeline 0\.\d{3}\); 8\/8 steps ran/,
+    );
+    assert.match(r.stdout, /the web app on the trained model: bin\/audiotag serve --model /);
   });
 });

@@ -2,13 +2,14 @@
 // beside the repository. The data (General-MIDI instruments rendered by FluidSynth, words spoken by
 // espeak-ng, over noise; curated single-label clips, multi-label mixtures with noisy labels, a held-out
 // test set) is generated from a seed into a cache folder (src/demo/generate.ts), then the tour's steps run
-// (src/demo/tour.ts): train k-fold, evaluate on the test set, and the steps still to land are listed.
+// (src/demo/tour.ts, steps.ts): inspect, train k-fold, evaluate, the warm-up pipeline on the noisy set,
+// predict (test clips, a long recording), export ONNX and check it, serve; then a summary.
 // `--fsdd DIR` and `--synthetic` keep the earlier demos (spoken digits from an FSDD folder; noise vs tone).
 // The engine is imported when a step runs, so the rest of the CLI works without the native addon.
 
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 
@@ -90,13 +91,22 @@ async function fsddDemo(dir: string, epochs: number, seed: number, say: (s: stri
   );
 }
 
+/** How the CLI was started, for the command lines the demo prints: the script's path when it lies under
+ * the current directory (`bin/audiotag` in a clone), else `audiotag` (installed on the PATH). */
+function invokedAs(): string {
+  const script = process.argv[1];
+  if (!script) return 'audiotag';
+  const r = relative(process.cwd(), resolve(script));
+  return r !== '' && !r.startsWith('..') && !isAbsolute(r) ? r : 'audiotag';
+}
+
 export function register(program: Command): void {
   program
     .command('demo')
     .description(
       'generate a data set (FluidSynth instruments, espeak-ng words, noisy-label mixtures) and tour the toolkit on it',
     )
-    .option('--quick', 'the small tour (about 3 minutes on 2 cores): fewer clips, 3 folds, fewer epochs')
+    .option('--quick', 'the small tour (a few minutes on 2 cores): fewer clips, folds and epochs')
     .option('--data-dir <dir>', 'cache folder of the generated data (default ~/.cache/audiotag/demo)')
     .option('--out <dir>', 'where the tour writes its runs, reports and summary.json', 'runs/demo')
     .option('--seed <n>', 'seed of the data and the training', '0')
@@ -135,6 +145,7 @@ export function register(program: Command): void {
         jobs,
         regenerate: o.regenerate,
         log: say,
+        program: invokedAs(),
         results: new Map(),
       };
       if (o.dataOnly) {
