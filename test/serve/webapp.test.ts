@@ -5,7 +5,7 @@
 // training report's confusion matrix; the live page mounts; the static build works without the API. The
 // routes behind the pages answer as documented. Screenshots go to /tmp/audiotag-web-shots/.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { extname, join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -295,6 +295,16 @@ test('static build: no API, the in-browser parts still work', { skip, timeout: 6
     await page.screenshot({ path: join(SHOTS, 'static.png'), fullPage: true });
     await page.goto(`http://127.0.0.1:${port}/#/models`);
     await page.getByText(/Model pages need the API/).waitFor({ timeout: 10_000 });
+    // The live page takes an exported model file: its classes from the ONNX metadata, run in the browser.
+    const onnx = join(dir, 'exported.onnx');
+    writeFileSync(onnx, new Uint8Array(await (await fetch(`${url}/v1/models/run/model.onnx`)).arrayBuffer()));
+    await page.goto(`http://127.0.0.1:${port}/#/live`);
+    await page.getByLabel('Exported model (.onnx)').setInputFiles(onnx);
+    await page
+      .getByRole('button', { name: 'Start' })
+      .and(page.locator(':enabled'))
+      .waitFor({ timeout: 30_000 });
+    assert.match((await page.locator('#live-slot').textContent()) ?? '', /Classes: 0, 1, 2/);
     await page.close();
   } finally {
     await new Promise((r) => server.close(r));
