@@ -49,9 +49,9 @@ describe('config references (docs/train.md, docs/features.md) and DEVELOPING.md'
       .map((d) => `src/${d}`)
       .filter((p) => !doc.includes(`\`${p}\``));
     assert.deepEqual(missing, [], 'src/ folders the layout table does not name');
-    // Test folders follow src/ (fixtures and the package test besides).
+    // Test folders follow src/ (fixtures, the package test and the recipes' end-to-end runs besides).
     const stray = folders('test').filter(
-      (d) => !['fixtures', 'package'].includes(d) && !folders('src').includes(d),
+      (d) => !['fixtures', 'package', 'recipes'].includes(d) && !folders('src').includes(d),
     );
     assert.deepEqual(stray, [], 'test/ folders with no src/ folder of the same name');
     // Named files exist.
