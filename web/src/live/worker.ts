@@ -11,7 +11,6 @@ import { cropOrPad } from '../../../src/audio/browser.js';
 import type { ExportMeta } from '../../../src/export/meta.js';
 import { metaFromProps } from '../../../src/export/meta.js';
 import { decodeModel } from '../../../src/export/onnx-builder.js';
-import { activate } from '../../../src/export/onnx-runtime.js';
 import { prepareSignal } from '../../../src/features/compute.js';
 import type { WindowMessage } from './worklet.js';
 
@@ -101,6 +100,16 @@ function inputOf(m: ExportMeta, w: WindowMessage): Float32Array {
   return y;
 }
 
+// Not src/export's activate: importing onnx-runtime.ts makes Vite's dev server try to pre-bundle its
+// import('onnxruntime-node') (a native addon) and fail.
+function activate(logits: Float32Array, activation: ExportMeta['activation']): Float32Array {
+  if (activation === 'sigmoid') return logits.map((v) => 1 / (1 + Math.exp(-v)));
+  const top = Math.max(...logits);
+  const e = logits.map((v) => Math.exp(v - top));
+  const sum = e.reduce((a, b) => a + b, 0);
+  return e.map((v) => v / sum);
+}
+
 async function score(w: WindowMessage): Promise<void> {
   if (!session || !meta) return;
   // The STFT needs a frame's worth of samples; skip the first few milliseconds after start.
@@ -112,7 +121,7 @@ async function score(w: WindowMessage): Promise<void> {
   const ms = performance.now() - t0;
   const clip = out.clipwise;
   if (!clip) throw new Error('live: the model has no "clipwise" output');
-  const scores = activate(clip.data as Float32Array, meta.classes.length, meta.activation);
+  const scores = activate(clip.data as Float32Array, meta.activation);
   let power = 0;
   for (const v of x) power += v * v;
   const level = 10 * Math.log10(Math.max(power / x.length, 1e-12));
