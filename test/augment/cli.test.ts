@@ -1,13 +1,12 @@
 // `audiotag augment`, in process through the CLI's main().
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { PNG } from 'pngjs';
 import { loadAudio } from '../../src/audio/index.js';
-import { main } from '../../src/cli/main.js';
+import { runMain, spawnCli } from '../cli/helpers.js';
 import { near } from './helpers.js';
 
 const root = join(import.meta.dirname, '../..');
@@ -17,32 +16,8 @@ const fat = join(root, 'configs/augment/fat2019-8th.yaml');
 const dir = mkdtempSync(join(tmpdir(), 'audiotag-augment-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/**
- * Runs the CLI in process, returning its exit code and stderr. Only stderr is captured: in a test
- * file's process stdout carries the test runner's own events.
- */
-async function run(...args: string[]): Promise<{ code: number; err: string }> {
-  let err = '';
-  const e = process.stderr.write.bind(process.stderr);
-  process.stderr.write = ((s: string) => {
-    err += s;
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    return { code: await main(['augment', ...args]), err };
-  } finally {
-    process.stderr.write = e;
-  }
-}
-
-/** Runs bin/audiotag in a child process (successful runs print their JSON summary on stdout). */
-function spawn(...args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync(join(root, 'bin/audiotag'), ['augment', ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, AUDIOTAG_FROM_SOURCE: '1' },
-  });
-  return { code: r.status ?? 1, out: r.stdout, err: r.stderr };
-}
+/** Runs `audiotag augment ...args` in process: its exit code and stderr. */
+const run = (...args: string[]) => runMain('augment', ...args);
 
 describe('audiotag augment', () => {
   it('writes the augmented clip of a waveform pipeline, the same for the same seed', async () => {
@@ -85,9 +60,21 @@ describe('audiotag augment', () => {
   it('mixes the clip with --mix-with clips and prints its target row', () => {
     const other = join(root, '../shared/data/fsdd/audio/1_jackson_0.wav');
     const png = join(dir, 'mix.png');
-    const r = spawn(digit, '--config', fat, '--png', png, '--mix-with', other, digit, '--seed', '5');
-    assert.equal(r.code, 0, r.err);
-    const out = JSON.parse(r.out);
+    const r = spawnCli([
+      'augment',
+      digit,
+      '--config',
+      fat,
+      '--png',
+      png,
+      '--mix-with',
+      other,
+      digit,
+      '--seed',
+      '5',
+    ]);
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
     assert.equal(out.kind, 'batch');
     assert.equal(out.target.length, 3);
     near(

@@ -2,7 +2,6 @@
 // CLI also loads the engine's native addon, which these tests do not need), with main()'s exit codes:
 // 2 for a UsageError, 1 for other errors. Plus one run of bin/audiotag for the JSON summary.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,35 +13,28 @@ import { register } from '../../src/cli/commands/features.js';
 import { UsageError } from '../../src/cli/errors.js';
 import { computeFeatures } from '../../src/features/index.js';
 import { decodeNpy } from '../../src/features/npy.js';
+import { captureStderr, type InProcess, ROOT, spawnCli } from '../cli/helpers.js';
 import { maxAbs, SHARED } from './helpers.js';
 
-const ROOT = join(import.meta.dirname, '../..');
 const digit = join(SHARED, 'fsdd', 'audio', '0_george_0.wav');
 const dir = mkdtempSync(join(tmpdir(), 'audiotag-features-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-async function run(...args: string[]): Promise<{ code: number; err: string }> {
-  let err = '';
-  const e = process.stderr.write.bind(process.stderr);
-  process.stderr.write = ((s: string) => {
-    err += s;
-    return true;
-  }) as typeof process.stderr.write;
-  try {
+/** Runs `audiotag features ...args --quiet` in process with main()'s exit codes, and its stderr. */
+function run(...args: string[]): Promise<InProcess> {
+  return captureStderr(async () => {
     const program = new Command('audiotag').exitOverride();
     register(program);
     try {
       // --quiet: stdout carries the test runner's own events.
       await program.parseAsync(['features', ...args, '--quiet'], { from: 'user' });
-      return { code: 0, err };
+      return 0;
     } catch (x) {
-      if (x instanceof CommanderError) return { code: x.exitCode, err };
-      err += x instanceof Error ? x.message : String(x);
-      return { code: x instanceof UsageError ? 2 : 1, err };
+      if (x instanceof CommanderError) return x.exitCode;
+      process.stderr.write(x instanceof Error ? x.message : String(x));
+      return x instanceof UsageError ? 2 : 1;
     }
-  } finally {
-    process.stderr.write = e;
-  }
+  });
 }
 
 describe('audiotag features', () => {
@@ -141,14 +133,7 @@ describe('audiotag features', () => {
     skip: !existsSync(addon) && `no ${addon}`,
   }, () => {
     const out = join(dir, 'z.npy');
-    const r = spawnSync(
-      join(ROOT, 'bin', 'audiotag'),
-      ['features', digit, '--preset', 'fsd2018', '--out', out, '--json'],
-      {
-        encoding: 'utf8',
-        env: { ...process.env, AUDIOTAG_FROM_SOURCE: '1' },
-      },
-    );
+    const r = spawnCli(['features', digit, '--preset', 'fsd2018', '--out', out, '--json']);
     assert.equal(r.status, 0, r.stderr);
     const s = JSON.parse(r.stdout.trim());
     assert.deepEqual(s.shape, [20, 63]);

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { loadAudio } from '../../src/audio/index.js';
-import { main } from '../../src/cli/main.js';
 import { loadManifest } from '../../src/data/index.js';
+import { runMain } from '../cli/helpers.js';
 
 const root = join(import.meta.dirname, '../..');
 const esc = join(root, '../shared/data/esc10/meta.csv');
@@ -15,29 +15,23 @@ const fsdd = join(root, '../shared/data/fsdd/meta.csv');
 const dir = mkdtempSync(join(tmpdir(), 'audiotag-noisy-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Runs the CLI in process; only stderr is captured (stdout carries the test runner's events). */
-async function run(...args: string[]): Promise<{ code: number; err: string }> {
-  let err = '';
-  const e = process.stderr.write.bind(process.stderr);
-  process.stderr.write = ((s: string) => {
-    err += s;
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    return { code: await main(args), err };
-  } finally {
-    process.stderr.write = e;
-  }
-}
-
 describe('audiotag dataset corrupt', () => {
   it('writes a readable noisy manifest with the truth beside, the same for the same seed', async () => {
     const a = join(dir, 'a.csv');
     const b = join(dir, 'b.csv');
     const c = join(dir, 'c.csv');
-    assert.equal((await run('dataset', 'corrupt', esc, '--rate', '0.5', '--seed', '3', '--out', a)).code, 0);
-    assert.equal((await run('dataset', 'corrupt', esc, '--rate', '0.5', '--seed', '3', '--out', b)).code, 0);
-    assert.equal((await run('dataset', 'corrupt', esc, '--rate', '0.5', '--seed', '4', '--out', c)).code, 0);
+    assert.equal(
+      (await runMain('dataset', 'corrupt', esc, '--rate', '0.5', '--seed', '3', '--out', a)).code,
+      0,
+    );
+    assert.equal(
+      (await runMain('dataset', 'corrupt', esc, '--rate', '0.5', '--seed', '3', '--out', b)).code,
+      0,
+    );
+    assert.equal(
+      (await runMain('dataset', 'corrupt', esc, '--rate', '0.5', '--seed', '4', '--out', c)).code,
+      0,
+    );
     assert.equal(readFileSync(a, 'utf8'), readFileSync(b, 'utf8'));
     assert.notEqual(readFileSync(a, 'utf8'), readFileSync(c, 'utf8'));
     const { dataset: noisy } = await loadManifest({ path: a });
@@ -56,7 +50,7 @@ describe('audiotag dataset corrupt', () => {
 
   it('reads csv manifests by column (FSDD)', async () => {
     const out = join(dir, 'fsdd.csv');
-    const r = await run(
+    const r = await runMain(
       'dataset',
       'corrupt',
       fsdd,
@@ -92,7 +86,7 @@ describe('audiotag dataset corrupt', () => {
       [['--rate', '0.3', '--out', join(dir, 'x.csv'), '--seed', '-1'], /--seed must be/],
     ];
     for (const [args, msg] of bad) {
-      const r = await run('dataset', 'corrupt', esc, ...args);
+      const r = await runMain('dataset', 'corrupt', esc, ...args);
       assert.equal(r.code, 2, args.join(' '));
       assert.match(r.err, msg);
     }
@@ -115,8 +109,8 @@ describe('audiotag dataset mix', () => {
       '--sample-rate',
       '8000',
     ];
-    assert.equal((await run('dataset', 'mix', fsdd, '--out', a, ...args)).code, 0);
-    assert.equal((await run('dataset', 'mix', fsdd, '--out', b, ...args)).code, 0);
+    assert.equal((await runMain('dataset', 'mix', fsdd, '--out', a, ...args)).code, 0);
+    assert.equal((await runMain('dataset', 'mix', fsdd, '--out', b, ...args)).code, 0);
     assert.equal(readFileSync(join(a, 'mix.csv'), 'utf8'), readFileSync(join(b, 'mix.csv'), 'utf8'));
     const { dataset } = await loadManifest({ path: join(a, 'mix.csv') });
     assert.equal(dataset.items.length, 6);
@@ -146,7 +140,7 @@ describe('audiotag dataset mix', () => {
       [['--count', '2', '--sources', '3-1'], /--sources must satisfy 1 <= MIN <= MAX/],
       [['--count', '2', '--gain-db', '-3'], /--gain-db must be MIN,MAX/],
     ] as [string[], RegExp][]) {
-      const r = await run(
+      const r = await runMain(
         'dataset',
         'mix',
         fsdd,
@@ -213,7 +207,7 @@ describe('audiotag pipeline usage errors', () => {
       ],
     ];
     for (const [args, msg] of cases) {
-      const r = await run(...args);
+      const r = await runMain(...args);
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.err}`);
       assert.match(r.err, msg);
     }
