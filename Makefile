@@ -19,7 +19,7 @@ help:
 	@echo "make build   native addon + TypeScript"
 	@echo "make web     the web app (web/dist, Vite)"
 	@echo "make test    setup if needed, then lint, typecheck and the whole test suite"
-	@echo "make demo    a short end-to-end run"
+	@echo "make demo    setup, then the tour of the toolkit on generated data (docs/demo.md)"
 	@echo "make bench   the benchmarks in bench/ (JSON lines on stdout)"
 	@echo "make peers   Debian's python3-torch/torchaudio/sklearn for fixtures and peer benchmarks"
 

@@ -371,7 +371,7 @@ export const serveStep: TourStep = {
     const { createServer } = await import('../serve/server.js');
     const { loadAudio } = await import('../audio/io.js');
     const tagger = await Tagger.load(trainDir(ctx));
-    const app = await createServer(tagger, {});
+    const app = await createServer(tagger, { modelPath: trainDir(ctx) });
     try {
       // The server's own routes, in-process (no port): the web page, and one held-out clip as raw PCM.
       const page = await app.inject({ method: 'GET', url: '/' });
