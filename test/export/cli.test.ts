@@ -6,42 +6,20 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { after, test } from 'node:test';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import * as E from '../../src/engine/index.js';
 import { exportRun } from '../../src/export/export.js';
 import { featuresFromSignal, prepareSignal } from '../../src/features/compute.js';
-import { resolveFeatureConfig } from '../../src/features/config.js';
 import { saveModel } from '../../src/models/index.js';
-import { engineForward, fsddClip, maxAbsDiff, randomModel, softmax } from './helpers.js';
+import { ROOT, spawnCli } from '../cli/helpers.js';
+import { engineForward, FSDD_FEATURES, fsddClip, maxAbsDiff, randomModel, softmax } from './helpers.js';
 
 E.setNumThreads(1);
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'audiotag');
 const tmp = mkdtempSync(join(tmpdir(), 'audiotag-export-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 const CLASSES = Array.from({ length: 10 }, (_, i) => String(i));
-const FC = resolveFeatureConfig({
-  sampleRate: 8000,
-  nFft: 512,
-  winLength: 256,
-  hopLength: 128,
-  nMels: 64,
-  fmin: 20,
-  fmax: 4000,
-  duration: 1,
-  durationAlign: 'center',
-  normalize: 'clip',
-});
-
-function cli(args: string[], env: Record<string, string> = {}) {
-  return spawnSync(process.execPath, [BIN, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, AUDIOTAG_FROM_SOURCE: '1', ...env },
-    timeout: 120_000,
-  });
-}
 
 /** A run directory like audiotag train writes (fold<i>/best), with random-init small-cnn folds. */
 function fakeRun(folds: number[]): string {
@@ -53,7 +31,7 @@ function fakeRun(folds: number[]): string {
     saveModel(dir, m, {
       classes: CLASSES,
       activation: 'softmax',
-      featureConfig: FC,
+      featureConfig: FSDD_FEATURES,
       crop: null,
       aggregate: 'mean',
       fold: f,
@@ -66,7 +44,7 @@ function fakeRun(folds: number[]): string {
 test('export writes an ONNX file with a front-end; libtorch-free OnnxModel scores a real clip like the engine', () => {
   const run = fakeRun([0]);
   const out = join(tmp, 'm.onnx');
-  const r = cli(['export', run, '--out', out, '--frontend', '--json']);
+  const r = spawnCli(['export', run, '--out', out, '--frontend', '--json']);
   assert.equal(r.status, 0, r.stderr);
   const s = JSON.parse(r.stdout);
   assert.equal(s.model, 'small-cnn');
@@ -78,7 +56,7 @@ test('export writes an ONNX file with a front-end; libtorch-free OnnxModel score
   // The engine's scores for the clip.
   const wav = join(ROOT, '..', 'shared', 'data', 'fsdd', 'audio', '3_theo_4.wav');
   const a = fsddClip('3_theo_4');
-  const f = featuresFromSignal(prepareSignal(a.samples, a.sampleRate, FC), FC);
+  const f = featuresFromSignal(prepareSignal(a.samples, a.sampleRate, FSDD_FEATURES), FSDD_FEATURES);
   const m = randomModel('small-cnn', { numClasses: 10, channels: [8, 16, 32] }, 0);
   const want = softmax(engineForward(m, f.data, [1, 1, ...f.shape]).clipwise, 10);
   m.dispose();
@@ -118,7 +96,7 @@ await m.close();
 test('usage errors name the flag; a run with several folds needs --fold or --all-folds', () => {
   const run = fakeRun([0, 1]);
   const out = join(tmp, 'x.onnx');
-  const bad = cli(['export', run, '--out', out, '--quantize', 'int4']);
+  const bad = spawnCli(['export', run, '--out', out, '--quantize', 'int4']);
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--quantize must be "int8", got "int4"/);
   // The library names its options (folds, allFolds); the command line names the flags.
@@ -130,17 +108,17 @@ test('usage errors name the flag; a run with several folds needs --fold or --all
     () => exportRun(run, { folds: [3] }),
     /folds: .*fold3\/best holds no checkpoint \(trained: 0, 1\)/,
   );
-  const which = cli(['export', run, '--out', out]);
+  const which = spawnCli(['export', run, '--out', out]);
   assert.equal(which.status, 2);
   assert.match(
     which.stderr,
     /--fold: .*has 2 trained folds \(0, 1\); choose which \(--fold N or --all-folds\)/,
   );
-  const missing = cli(['export', run, '--out', out, '--fold', '3']);
+  const missing = spawnCli(['export', run, '--out', out, '--fold', '3']);
   assert.equal(missing.status, 2);
   assert.match(missing.stderr, /--fold: .*fold3\/best holds no checkpoint/);
   assert.throws(() => exportRun(join(tmp, 'nowhere')), /nowhere: no such directory/);
-  const all = cli(['export', run, '--out', out, '--all-folds', '--quantize', 'int8', '--json']);
+  const all = spawnCli(['export', run, '--out', out, '--all-folds', '--quantize', 'int8', '--json']);
   assert.equal(all.status, 0, all.stderr);
   const s = JSON.parse(all.stdout);
   assert.deepEqual(s.folds, [0, 1]);

@@ -13,23 +13,19 @@ import { OnnxModel } from '../../src/export/onnx-runtime.js';
 import { featuresFromSignal, prepareSignal } from '../../src/features/compute.js';
 import { type FeatureConfig, resolveFeatureConfig } from '../../src/features/config.js';
 import type { AudioModel } from '../../src/models/index.js';
-import { DATA, engineForward, fsddClip, maxAbsDiff, randomModel, softmax } from './helpers.js';
+import {
+  DATA,
+  engineForward,
+  FSDD_FEATURES as FSDD,
+  fsddClip,
+  maxAbsDiff,
+  randomModel,
+  softmax,
+} from './helpers.js';
 
 E.setNumThreads(1);
 
 const CLASSES = Array.from({ length: 10 }, (_, i) => `digit${i}`);
-const FSDD = resolveFeatureConfig({
-  sampleRate: 8000,
-  nFft: 512,
-  winLength: 256,
-  hopLength: 128,
-  nMels: 64,
-  fmin: 20,
-  fmax: 4000,
-  duration: 1,
-  durationAlign: 'center',
-  normalize: 'clip',
-});
 const CLIPS = ['0_nicolas_2', '5_george_3', '9_jackson_7'];
 
 /** A batch of real clips as the engine sees them: features [B, 1, 64, 63] (and the prepared waveforms). */

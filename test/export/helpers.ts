@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { decodeWav } from '../../src/audio/wav.js';
 import * as E from '../../src/engine/index.js';
+import { resolveFeatureConfig } from '../../src/features/config.js';
 import type { AudioModel } from '../../src/models/index.js';
 import { createModel } from '../../src/models/index.js';
 import { Linear } from '../../src/nn/index.js';
@@ -16,6 +17,20 @@ export function fsddClip(name: string): { samples: Float32Array; sampleRate: num
   const a = decodeWav(new Uint8Array(readFileSync(`${DATA}fsdd/audio/${name}.wav`)), name);
   return { samples: a.channels[0]!, sampleRate: a.sampleRate };
 }
+
+/** The features the export tests run FSDD clips through: 64 mels of 1 s at 8 kHz ([1, 64, 63]), clip-normalised. */
+export const FSDD_FEATURES = resolveFeatureConfig({
+  sampleRate: 8000,
+  nFft: 512,
+  winLength: 256,
+  hopLength: 128,
+  nMels: 64,
+  fmin: 20,
+  fmax: 4000,
+  duration: 1,
+  durationAlign: 'center',
+  normalize: 'clip',
+});
 
 /** A registry model, seeded, with random BatchNorm running statistics (so BN is not the identity), in eval mode. */
 export function randomModel(name: string, config: Record<string, unknown>, seed = 0): AudioModel {
