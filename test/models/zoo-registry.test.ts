@@ -4,27 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import * as E from '../../src/engine/index.js';
+import { EXPORTABLE } from '../../src/export/models.js';
 import { createModel, listModels, loadModel, saveModel } from '../../src/models/index.js';
 import { maxAbsDiff } from './zoo-helpers.js';
 
-const ZOO = [
-  'vgg16-bn',
-  'resnet18',
-  'resnet34',
-  'conv1d-raw',
-  'mfcc-cnn',
-  'crnn',
-  'mobilenet-v2',
-  'efficientnet-b0',
-  'spec-transformer',
-  'sed',
-];
 const root = mkdtempSync(join(tmpdir(), 'audiotag-zoo-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
 test('every architecture is registered with a description, and its documented example input runs', () => {
   const infos = new Map(listModels().map((i) => [i.name, i]));
-  for (const name of ZOO) {
+  for (const name of EXPORTABLE) {
     const info = infos.get(name);
     assert.ok(info, `${name} is registered`);
     assert.ok(info.description.length > 20 && info.input.layout.length > 5, `${name} is described`);
