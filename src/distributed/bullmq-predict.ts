@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { type Job, Queue, QueueEvents, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
 import { audioInfo } from '../audio/io.js';
 import { OptionError } from '../core/errors.js';
 import { fromStored, type ScoreRunner, type ScoreSpec, type Stored, toStored } from '../infer/job.js';
@@ -124,6 +125,32 @@ export function redisConnection(
   };
 }
 
+/**
+ * Checks that the Redis server of `url` answers (one connection, no retries, `timeoutMs`), so that a wrong
+ * address is one clear error instead of a queue that reconnects forever. The error names `flag`.
+ */
+export async function reachRedis(flag: string, url: string, timeoutMs = 10_000): Promise<void> {
+  const c = new Redis({
+    ...redisConnection(flag, url),
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    connectTimeout: timeoutMs,
+    retryStrategy: () => null,
+  });
+  let cause = '';
+  c.on('error', (e: Error) => {
+    cause ||= e.message;
+  });
+  try {
+    await c.connect();
+    await c.ping();
+  } catch (e) {
+    throw new Error(`${flag}: cannot reach Redis at ${url} (${cause || (e as Error).message})`);
+  } finally {
+    c.disconnect();
+  }
+}
+
 export interface QueueTiming {
   /** Tries per job (first run + retries). */
   attempts?: number;
@@ -157,6 +184,7 @@ export function bullmqRunner(url: string, timing: QueueTiming = {}): ScoreRunner
       typeof spec.tagger.ttaAugment !== 'string'
     )
       throw new OptionError('tagger.ttaAugment', 'must be given as a spec string to be sent to workers');
+    await reachRedis('--queue', url);
     const connection = redisConnection('url', url);
     const queue = new Queue<PredictJob, Stored>(PREDICT_QUEUE, { connection });
     const events = new QueueEvents(PREDICT_QUEUE, { connection });

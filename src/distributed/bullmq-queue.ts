@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Job, Queue, Worker } from 'bullmq';
 import type { JobQueue, JobRecord, JobState } from '../serve/queue.js';
-import { redisConnection } from './bullmq-predict.js';
+import { reachRedis, redisConnection } from './bullmq-predict.js';
 
 export const SERVE_QUEUE = 'audiotag-serve';
 
@@ -48,7 +48,7 @@ export class BullmqJobQueue<P = unknown, R = unknown> implements JobQueue<P, R> 
   private readonly connection: ReturnType<typeof redisConnection>;
   readonly name: string;
 
-  /** `url`: redis://HOST:PORT[/DB]; errors name `flag`. */
+  /** `url`: redis://HOST:PORT[/DB]; errors name `flag`. BullmqJobQueue.open checks Redis first. */
   constructor(
     readonly url: string,
     private readonly o: BullmqQueueOptions & { flag?: string } = {},
@@ -59,22 +59,18 @@ export class BullmqJobQueue<P = unknown, R = unknown> implements JobQueue<P, R> 
       connection: this.connection,
       streams: { events: { maxLen: 1000 } },
     });
+    this.queue.on('error', () => {});
   }
 
-  /** Resolves once Redis answers (rejects with the connection's error otherwise). */
-  async ready(): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`cannot reach Redis at ${this.url} (no answer in 10 s)`)),
-        10_000,
-      );
-    });
-    try {
-      await Promise.race([this.queue.getJobCounts('waiting'), late]);
-    } finally {
-      clearTimeout(timer);
-    }
+  /** A queue on `url` once its Redis server answers (an error naming `o.flag` otherwise). */
+  static async open<P, R>(
+    url: string,
+    o: BullmqQueueOptions & { flag?: string } = {},
+  ): Promise<BullmqJobQueue<P, R>> {
+    await reachRedis(o.flag ?? 'url', url);
+    const q = new BullmqJobQueue<P, R>(url, o);
+    await q.queue.waitUntilReady();
+    return q;
   }
 
   async add(payload: P): Promise<{ id: string }> {

@@ -3,7 +3,7 @@
 // `audiotag serve --queue` (on the same JobQueue the server's own job worker uses).
 import { hostname } from 'node:os';
 import { startFeatureWorker } from './bullmq-features.js';
-import { startPredictWorker, type WorkerOptions } from './bullmq-predict.js';
+import { reachRedis, startPredictWorker, type WorkerOptions } from './bullmq-predict.js';
 
 export interface RunWorkerOptions extends WorkerOptions {
   /** Also run `serve --queue` jobs with this model (the one the server serves). */
@@ -17,6 +17,7 @@ export async function runWorker(o: RunWorkerOptions, signal: AbortSignal): Promi
   const concurrency = o.concurrency ?? 1;
   const lockMs = o.lockMs ?? 30_000;
   const closers: (() => Promise<void>)[] = [];
+  await reachRedis('--queue', o.url);
   try {
     closers.push((await startPredictWorker(o)).close);
     closers.push(startFeatureWorker({ url: o.url, concurrency, lockMs, onMessage: o.onMessage }).close);
@@ -26,8 +27,7 @@ export async function runWorker(o: RunWorkerOptions, signal: AbortSignal): Promi
       const { BullmqJobQueue } = await import('./bullmq-queue.js');
       const tagger = await Tagger.load(o.serveModel);
       // biome-ignore lint/suspicious/noExplicitAny: the payload and result types are the server's
-      const queue = new BullmqJobQueue<any, any>(o.url, { flag: '--queue' });
-      await queue.ready();
+      const queue = await BullmqJobQueue.open<any, any>(o.url, { flag: '--queue' });
       const w = startWorker(tagger, queue, {
         leaseMs: (o.serveLeaseS ?? 30) * 1000,
         onJob: (id) => o.onMessage?.(`serve job ${id}`),

@@ -178,12 +178,13 @@ async function longFeaturesToNpy(input: string, config: FeatureConfig, f: Flags)
 
 /** `--queue URL`: the clips go to `audiotag worker` processes (src/distributed/bullmq-features.ts). */
 export async function queueFanout(url: string, config: FeatureConfig, backend: 'auto' | 'engine' | 'js') {
-  const { redisConnection } = await import('../../distributed/bullmq-predict.js');
+  const { redisConnection, reachRedis } = await import('../../distributed/bullmq-predict.js');
   try {
     redisConnection('--queue', url);
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
+  await reachRedis('--queue', url);
   const { FeatureFanout } = await import('../../distributed/bullmq-features.js');
   return new FeatureFanout(url, config, backend);
 }

@@ -93,13 +93,13 @@ export function register(program: Command): void {
         jobDir = `${flags.jobsDb}.files`;
       } else if (flags.queue !== undefined) {
         const { BullmqJobQueue, serveJobDir } = await import('../../distributed/bullmq-queue.js');
-        let q: InstanceType<typeof BullmqJobQueue<JobPayload, JobOutput>>;
+        const { redisConnection } = await import('../../distributed/bullmq-predict.js');
         try {
-          q = new BullmqJobQueue<JobPayload, JobOutput>(flags.queue, { flag: '--queue' });
+          redisConnection('--queue', flags.queue);
         } catch (e) {
           throw new UsageError((e as Error).message);
         }
-        await q.ready();
+        const q = await BullmqJobQueue.open<JobPayload, JobOutput>(flags.queue, { flag: '--queue' });
         queue = q;
         jobDir = flags.jobsDir ?? serveJobDir(flags.queue);
       }
