@@ -1,18 +1,14 @@
 // `audiotag info`: one JSON line per file; an unreadable file is an error naming it, the others are still
 // read, and the exit code is 1; a truncated WAV is read with a warning; usage errors exit 2.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { main } from '../../src/cli/main.js';
-import { ESC10_FLAC, FSDD_WAV, ROOT, tempDir } from './helpers.js';
+import { runMain, spawnCli } from '../cli/helpers.js';
+import { ESC10_FLAC, FSDD_WAV, tempDir } from './helpers.js';
 
 test('audiotag info prints duration, rate, channels, frames and codec as JSON lines', () => {
-  const r = spawnSync(join(ROOT, 'bin', 'audiotag'), ['info', FSDD_WAV, ESC10_FLAC], {
-    encoding: 'utf8',
-    env: { ...process.env, AUDIOTAG_FROM_SOURCE: '1' },
-  });
+  const r = spawnCli(['info', FSDD_WAV, ESC10_FLAC]);
   assert.equal(r.status, 0, r.stderr);
   const lines = r.stdout
     .trim()
@@ -33,35 +29,17 @@ test('audiotag info prints duration, rate, channels, frames and codec as JSON li
 });
 
 test('audiotag info on a missing file fails with a message naming it', async () => {
-  let err = '';
-  const write = process.stderr.write.bind(process.stderr);
-  process.stderr.write = ((s: string) => {
-    err += s;
-    return true;
-  }) as typeof process.stderr.write;
-  let code: number;
-  try {
-    code = await main(['info', '/no/such/clip.flac']);
-  } finally {
-    process.stderr.write = write;
-  }
+  const { code, err } = await runMain('info', '/no/such/clip.flac');
   assert.equal(code, 1);
   assert.equal(err, 'audiotag: /no/such/clip.flac: file not found\n');
 });
-
-function runCli(args: string[]) {
-  return spawnSync(join(ROOT, 'bin', 'audiotag'), args, {
-    encoding: 'utf8',
-    env: { ...process.env, AUDIOTAG_FROM_SOURCE: '1' },
-  });
-}
 
 test('audiotag info goes on past bad files, reports each, and exits 1 with a summary', (t) => {
   const dir = tempDir(t);
   const cut = join(dir, 'cut.wav');
   // The header says 2384 frames; 2000 bytes hold (2000 − 44) / 2 = 978 of them.
   writeFileSync(cut, readFileSync(FSDD_WAV).subarray(0, 2000));
-  const r = runCli(['info', FSDD_WAV, join(dir, 'missing.wav'), cut, dir]);
+  const r = spawnCli(['info', FSDD_WAV, join(dir, 'missing.wav'), cut, dir]);
   assert.equal(r.status, 1, r.stderr);
   const lines = r.stdout
     .trim()
@@ -86,10 +64,10 @@ test('audiotag info goes on past bad files, reports each, and exits 1 with a sum
 });
 
 test('usage errors exit 2: unknown flag, missing argument', () => {
-  const unknown = runCli(['info', '--bogus-flag', FSDD_WAV]);
+  const unknown = spawnCli(['info', '--bogus-flag', FSDD_WAV]);
   assert.equal(unknown.status, 2);
   assert.match(unknown.stderr, /unknown option '--bogus-flag'/);
-  const missing = runCli(['info']);
+  const missing = spawnCli(['info']);
   assert.equal(missing.status, 2);
   assert.match(missing.stderr, /missing required argument 'files'/);
 });

@@ -3,7 +3,6 @@
 // inputs go on past a bad one; progress is a bar on a terminal and plain lines otherwise; library code
 // never writes to stderr; a training run that fails before its first epoch does not block the rerun.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import {
   copyFileSync,
   existsSync,
@@ -23,40 +22,15 @@ import type { Command } from 'commander';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { flagFor, UsageError, usageFromOptionError } from '../../src/cli/errors.js';
-import { buildProgram, main } from '../../src/cli/main.js';
+import { buildProgram } from '../../src/cli/main.js';
 import { createProgress } from '../../src/cli/progress.js';
 import { formatSchemaIssues, OptionError } from '../../src/core/errors.js';
+import { ROOT, runMain, spawnCli } from './helpers.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const FSDD = join(ROOT, '..', 'shared', 'data', 'fsdd');
 const WAV = join(FSDD, 'audio', '0_george_0.wav');
 const tmp = mkdtempSync(join(tmpdir(), 'audiotag-conventions-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
-
-/** Runs main() in this process with stderr captured (stdout belongs to the test reporter). */
-async function inProcess(args: string[]): Promise<{ code: number; err: string }> {
-  let err = '';
-  const write = process.stderr.write;
-  process.stderr.write = ((s: string) => {
-    err += s;
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    const code = await main(args);
-    return { code, err };
-  } finally {
-    process.stderr.write = write;
-    process.exitCode = undefined;
-  }
-}
-
-function cli(args: string[], env: Record<string, string> = {}) {
-  return spawnSync(process.execPath, [join(ROOT, 'bin', 'audiotag'), ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, AUDIOTAG_FROM_SOURCE: '1', ...env },
-    timeout: 120_000,
-  });
-}
 
 /** Every runnable command as its word path: ['info'], ['dataset', 'validate'], ['bench', 'train']… */
 function leafCommands(cmd: Command, path: string[] = []): string[][] {
@@ -70,7 +44,7 @@ describe('exit codes', () => {
     const leaves = leafCommands(buildProgram());
     assert.ok(leaves.length >= 12, `only ${leaves.length} commands`);
     for (const path of leaves) {
-      const r = await inProcess([...path, '--no-such-flag-anywhere', 'x']);
+      const r = await runMain(...path, '--no-such-flag-anywhere', 'x');
       assert.equal(r.code, 2, `${path.join(' ')}: exit ${r.code}\n${r.err}`);
       // (a missing required option may be reported first: also a usage error)
       assert.match(r.err, /no-such-flag-anywhere|required option/, path.join(' '));
@@ -86,13 +60,13 @@ describe('exit codes', () => {
       ['bench', 'train', '--batch', '0'],
       ['dataset', 'validate', FSDD, '--jobs', '-1'],
     ]) {
-      const r = await inProcess(args);
+      const r = await runMain(...args);
       assert.equal(r.code, 2, `${args.join(' ')}: exit ${r.code}\n${r.err}`);
     }
   });
 
   test('a failure of the work itself exits 1', async () => {
-    const r = await inProcess(['info', join(tmp, 'absent.wav')]);
+    const r = await runMain('info', join(tmp, 'absent.wav'));
     assert.equal(r.code, 1);
     assert.equal(r.err, `audiotag: ${join(tmp, 'absent.wav')}: file not found\n`);
   });
@@ -168,7 +142,7 @@ describe('config errors', () => {
         train: { epochz: 3 },
       }),
     );
-    const r = cli(['train', '--config', cfg, '--out', join(tmp, 'never'), '--loader.batchSize', '0']);
+    const r = spawnCli(['train', '--config', cfg, '--out', join(tmp, 'never'), '--loader.batchSize', '0']);
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, /--loader\.batchSize: expected a number > 0, got 0/);
     assert.match(r.stderr, /bad\.yaml: train\.epochz: unknown key \(expected one of epochs, /);
@@ -181,7 +155,7 @@ describe('several inputs', () => {
     const cfg = join(tmp, 'feat.yaml');
     writeFileSync(cfg, 'nFft: 512\nnMels: 40\n');
     const other = join(FSDD, 'audio', '1_george_0.wav');
-    const r = cli(['features', WAV, join(tmp, 'nope.wav'), other, '--config', cfg]);
+    const r = spawnCli(['features', WAV, join(tmp, 'nope.wav'), other, '--config', cfg]);
     assert.equal(r.status, 1, r.stderr);
     const lines = r.stdout.trim().split('\n');
     assert.equal(lines.length, 2);
@@ -194,17 +168,17 @@ describe('several inputs', () => {
   });
 
   test('features warns when a mel filter is empty, as librosa does', () => {
-    const r = cli(['features', WAV, '--n-fft', '256', '--n-mels', '128']);
+    const r = spawnCli(['features', WAV, '--n-fft', '256', '--n-mels', '128']);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stderr, /warning: mel filterbank: \d+ of 128 filters are empty/);
-    const ok = cli(['features', WAV, '--n-fft', '2048', '--n-mels', '64']);
+    const ok = spawnCli(['features', WAV, '--n-fft', '2048', '--n-mels', '64']);
     assert.equal(ok.stderr, '');
     // From worker threads too (their warnings reach the CLI's logger), once however many workers see it.
     const clips = join(tmp, 'clips');
     mkdirSync(join(clips, 'a'), { recursive: true });
     for (const n of ['0_george_0', '1_george_0', '2_george_0', '3_george_0'])
       copyFileSync(join(FSDD, 'audio', `${n}.wav`), join(clips, 'a', `${n}.wav`));
-    const batch = cli([
+    const batch = spawnCli([
       'features',
       clips,
       '--out-dir',
@@ -293,7 +267,7 @@ describe('train never poisons --out', { skip: !existsSync(join(FSDD, 'meta.csv')
     const cfg = join(tmp, 'tiny.yaml');
     const out = join(tmp, 'run');
     writeFileSync(cfg, YAML.stringify(config));
-    const failed = cli([
+    const failed = spawnCli([
       'train',
       '--config',
       cfg,
@@ -305,11 +279,20 @@ describe('train never poisons --out', { skip: !existsSync(join(FSDD, 'meta.csv')
     ]);
     assert.equal(failed.status, 1, failed.stderr);
     assert.match(failed.stderr, /no-ckpt\/config\.json: no such file or folder/);
-    const fixed = cli(['train', '--config', cfg, '--out', out, '--quiet']);
+    const fixed = spawnCli(['train', '--config', cfg, '--out', out, '--quiet']);
     assert.equal(fixed.status, 0, fixed.stderr);
     assert.ok(existsSync(join(out, 'fold0', 'result.json')));
     // A run that trained something is protected: another config needs --force (a usage error otherwise).
-    const other = cli(['train', '--config', cfg, '--out', out, '--quiet', '--train.optimizer.lr', '0.02']);
+    const other = spawnCli([
+      'train',
+      '--config',
+      cfg,
+      '--out',
+      out,
+      '--quiet',
+      '--train.optimizer.lr',
+      '0.02',
+    ]);
     assert.equal(other.status, 2, other.stderr);
     assert.match(other.stderr, /already holds a run with a different config .*use another --out, or --force/);
   });

@@ -1,22 +1,16 @@
 // Only commands that train or run models need libtorch: the rest of the CLI must start without the
 // native addon (a checkout whose build failed, a machine without libtorch-dev).
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { ROOT, spawnCli } from './helpers.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'audiotag');
 const WAV = join(ROOT, '..', 'shared', 'data', 'fsdd', 'audio', '0_george_0.wav');
 
+/** bin/audiotag from the sources with the native addon pointed at a file that does not exist. */
 function run(args: string[]) {
-  return spawnSync(process.execPath, [BIN, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, AUDIOTAG_NATIVE: join(ROOT, 'no-such-addon.node'), AUDIOTAG_FROM_SOURCE: '1' },
-    timeout: 60_000,
-  });
+  return spawnCli(args, { AUDIOTAG_NATIVE: join(ROOT, 'no-such-addon.node') }, 60_000);
 }
 
 test('--version and train --help work without the native addon', () => {
