@@ -1,6 +1,7 @@
 // Running the CLI from tests, shared by every test folder: in process through main() (or a command's own
-// register() on a fresh program) with stderr captured, or bin/audiotag in a child process from the sources.
-import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
+// register() on a fresh program) with stderr captured, or in a child process from the sources (bin/audiotag
+// synchronously, or src/cli/main.ts through tsx asynchronously).
+import { execFile, type SpawnSyncReturns, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -59,5 +60,27 @@ export function spawnCli(
     encoding: 'utf8',
     env: { ...process.env, AUDIOTAG_FROM_SOURCE: '1', ...env },
     timeout,
+  });
+}
+
+export interface ChildRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs src/cli/main.ts through tsx in a child process without blocking this one (the test runner owns
+ * this process's stdout); `env` adds to the environment, NO_COLOR is set.
+ */
+export function runCli(args: string[], cwd = ROOT, env: Record<string, string> = {}): Promise<ChildRun> {
+  return new Promise((res) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args],
+      { cwd, env: { ...process.env, NO_COLOR: '1', ...env }, maxBuffer: 64 << 20 },
+      (err, stdout, stderr) =>
+        res({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
+    );
   });
 }

@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -25,20 +24,7 @@ export function writeTree(root: string, files: Record<string, string | Uint8Arra
 }
 
 /** Runs the CLI from the sources in a child process (the test runner owns this process's stdout). */
-export function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const root = new URL('../../', import.meta.url).pathname;
-  return new Promise((resolvePromise) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', join(root, 'src/cli/main.ts'), ...args],
-      { cwd: root, env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 64 << 20 },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-        resolvePromise({ code, stdout, stderr });
-      },
-    );
-  });
-}
+export { runCli } from '../cli/helpers.js';
 
 /** A PCM16 mono WAV header for `frames` frames of silence. */
 export function wavBytes(frames: number, rate = 8000): Uint8Array {

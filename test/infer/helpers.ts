@@ -1,6 +1,5 @@
 // Tiny runs for the infer tests: FSDD digits 0–2 of two speakers, two stratified folds, one epoch (a few
 // seconds), trained in-process once per test file.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,18 +58,4 @@ export async function tinyRun(dir: string, name: string, seed: number): Promise<
 }
 
 /** Runs the CLI from the sources in a child process. */
-export function runCli(
-  args: string[],
-  cwd = ROOT,
-  env: Record<string, string> = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((res) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args],
-      { cwd, env: { ...process.env, NO_COLOR: '1', ...env }, maxBuffer: 64 << 20 },
-      (err, stdout, stderr) =>
-        res({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
-    );
-  });
-}
+export { runCli } from '../cli/helpers.js';

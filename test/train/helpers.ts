@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,20 +22,7 @@ export function tempDir(prefix = 'audiotag-train-'): string {
 }
 
 /** Runs the CLI from the sources in a child process. */
-export function runCli(
-  args: string[],
-  cwd = ROOT,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((res) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args],
-      { cwd, env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 64 << 20 },
-      (err, stdout, stderr) =>
-        res({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
-    );
-  });
-}
+export { runCli } from '../cli/helpers.js';
 
 /**
  * An in-memory batch source for trainer mechanics (not a loader: no audio): `n` items of shape
