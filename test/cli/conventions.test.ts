@@ -267,32 +267,16 @@ describe('train never poisons --out', { skip: !existsSync(join(FSDD, 'meta.csv')
     const cfg = join(tmp, 'tiny.yaml');
     const out = join(tmp, 'run');
     writeFileSync(cfg, YAML.stringify(config));
-    const failed = spawnCli([
-      'train',
-      '--config',
-      cfg,
-      '--out',
-      out,
-      '--quiet',
-      '--init.from',
-      join(tmp, 'no-ckpt'),
-    ]);
+    const train = (...more: string[]) =>
+      spawnCli(['train', '--config', cfg, '--out', out, '--quiet', ...more]);
+    const failed = train('--init.from', join(tmp, 'no-ckpt'));
     assert.equal(failed.status, 1, failed.stderr);
     assert.match(failed.stderr, /no-ckpt\/config\.json: no such file or folder/);
-    const fixed = spawnCli(['train', '--config', cfg, '--out', out, '--quiet']);
+    const fixed = train();
     assert.equal(fixed.status, 0, fixed.stderr);
     assert.ok(existsSync(join(out, 'fold0', 'result.json')));
     // A run that trained something is protected: another config needs --force (a usage error otherwise).
-    const other = spawnCli([
-      'train',
-      '--config',
-      cfg,
-      '--out',
-      out,
-      '--quiet',
-      '--train.optimizer.lr',
-      '0.02',
-    ]);
+    const other = train('--train.optimizer.lr', '0.02');
     assert.equal(other.status, 2, other.stderr);
     assert.match(other.stderr, /already holds a run with a different config .*use another --out, or --force/);
   });
