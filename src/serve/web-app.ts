@@ -142,7 +142,7 @@ export function registerWebApp(app: FastifyInstance, tagger: Tagger, o: WebAppOp
         const { readExportMeta } = await import('../export/onnx-runtime.js');
         if (!readExportMeta(bytes, basename(modelPath!)).frontend)
           throw new Conflict(
-            `${basename(modelPath!)} takes features, not audio: the live page needs a model exported with its front-end (audiotag export --frontend)`,
+            `${basename(modelPath!)} takes features, not audio: the live page needs a model exported with its feature front-end in the graph (docs/export.md)`,
           );
         return bytes;
       }
