@@ -23,6 +23,7 @@ import {
 } from 'node:fs';
 import { basename, extname, join, relative, resolve } from 'node:path';
 import { loadAudio, writeWav } from '../audio/io.js';
+import { OptionError } from '../core/errors.js';
 import { mixSeed, Random, STREAM } from '../core/random.js';
 import { corruptLabels } from '../noisy/labels.js';
 import { makeFolds } from './folds.js';
@@ -110,7 +111,7 @@ function checkClassNames(classes: readonly string[], to: ConvertTarget): void {
   );
   if (bad.length > 0)
     throw new Error(
-      `dataset convert --to ${to}: class name${bad.length > 1 ? 's' : ''} ${bad.map((c) => JSON.stringify(c)).join(', ')} cannot be used in this layout (no slashes${to === 'fat2019' ? ', commas' : ''}${to === 'fsd2018' || to === 'birdclef' ? ', spaces' : ''}${to === 'speech30' ? ', leading underscore' : ''}; rename the classes first)`,
+      `the ${to} layout: class name${bad.length > 1 ? 's' : ''} ${bad.map((c) => JSON.stringify(c)).join(', ')} cannot be used in this layout (no slashes${to === 'fat2019' ? ', commas' : ''}${to === 'fsd2018' || to === 'birdclef' ? ', spaces' : ''}${to === 'speech30' ? ', leading underscore' : ''}; rename the classes first)`,
     );
 }
 
@@ -140,14 +141,11 @@ function splitTest(
     const folds = [...new Set(items.map((it) => it.fold!))].sort((a, b) => a - b);
     const f = testFold ?? folds[folds.length - 1]!;
     if (!folds.includes(f))
-      throw new Error(
-        `dataset convert: --test-fold ${f} is not one of the source's folds (${folds.join(', ')})`,
-      );
+      throw new OptionError('testFold', `${f} is not one of the source's folds (${folds.join(', ')})`);
     const test = new Set(items.flatMap((it, i) => (it.fold === f ? [i] : [])));
     return { test, how: `the source's fold ${f} (${test.size} clips)` };
   }
-  if (testFold !== undefined)
-    throw new Error('dataset convert: --test-fold needs a source whose items all have folds');
+  if (testFold !== undefined) throw new OptionError('testFold', 'needs a source whose items all have folds');
   const groups = new Set(items.map((it) => it.group ?? it.id)).size;
   const k = Math.max(2, Math.min(Math.round(1 / testFraction), groups));
   const plan = makeFolds(ds, { k, seed: mixSeed(seed, STREAM.order, CONVERT_STREAM.test) });
@@ -184,8 +182,7 @@ class AudioPlacer {
 
 function prepareOut(out: string, force: boolean | undefined): void {
   if (existsSync(out) && readdirSync(out).length > 0) {
-    if (!force)
-      throw new Error(`dataset convert: --out ${out} is not empty (use --force to replace its content)`);
+    if (!force) throw new OptionError('out', `${out} is not empty (force replaces its content)`);
     rmSync(out, { recursive: true, force: true });
   }
   mkdirSync(out, { recursive: true });
@@ -196,8 +193,7 @@ export async function convertDataset(source: ManifestSpec, opts: ConvertOptions)
   const seed = opts.seed ?? 0;
   const frac = (name: string, v: number | undefined, dflt: number, lo = 0, hi = 1) => {
     const x = v ?? dflt;
-    if (!(x >= lo && x <= hi))
-      throw new RangeError(`dataset convert: ${name} must be in [${lo}, ${hi}], got ${x}`);
+    if (!(x >= lo && x <= hi)) throw new OptionError(name, `must be in [${lo}, ${hi}], got ${x}`);
     return x;
   };
   const testFraction = frac('testFraction', opts.testFraction, 0.2, 0.01, 0.9);
@@ -210,7 +206,7 @@ export async function convertDataset(source: ManifestSpec, opts: ConvertOptions)
   checkClassNames(classes, opts.to);
   if (opts.to !== 'fat2019' && items.some((it) => it.labels.length > 1))
     throw new Error(
-      `dataset convert --to ${opts.to}: the layout is single-label, but ${items.filter((it) => it.labels.length > 1).length} clip(s) have several labels (first: ${items.find((it) => it.labels.length > 1)!.id})`,
+      `the ${opts.to} layout is single-label, but ${items.filter((it) => it.labels.length > 1).length} clip(s) have several labels (first: ${items.find((it) => it.labels.length > 1)!.id})`,
     );
   const { test, how } = splitTest(ds, seed, testFraction, opts.testFold);
   const trainIdx = items.map((_, i) => i).filter((i) => !test.has(i));
@@ -374,7 +370,7 @@ export async function convertDataset(source: ManifestSpec, opts: ConvertOptions)
       for (const p of opts.backgroundNoise ?? []) {
         const files = existsSync(p) && !extname(p) ? readdirSync(p).map((f) => join(p, f)) : [p];
         for (const f of files.sort()) {
-          if (!existsSync(f)) throw new Error(`dataset convert: --background-noise ${f}: no such file`);
+          if (!existsSync(f)) throw new OptionError('backgroundNoise', `${f}: no such file`);
           placer.place(f, `_background_noise_/${basename(f)}`);
           noise++;
         }
@@ -398,7 +394,7 @@ export async function convertDataset(source: ManifestSpec, opts: ConvertOptions)
     case 'birdclef': {
       const per = opts.clipsPerSoundscape ?? 12;
       if (!Number.isInteger(per) || per < 1)
-        throw new RangeError(`dataset convert: clipsPerSoundscape must be an integer ≥ 1, got ${per}`);
+        throw new OptionError('clipsPerSoundscape', `must be an integer ≥ 1, got ${per}`);
       const rate = opts.soundscapeRate ?? 32000;
       for (const i of trainIdx)
         placer.place(items[i]!.path, `train_audio/${items[i]!.labels[0]}/${names[i]}`);
@@ -538,7 +534,7 @@ export async function soundscapeSubmission(
   }
   if (missing.length > 0)
     throw new Error(
-      `${windowsCsv}: no 5-s window for ${missing.length} row(s) of ${template} (first: ${missing.slice(0, 3).join(', ')}); predict with --window 5 --hop 5 over train_soundscapes/`,
+      `${windowsCsv}: no 5-s window for ${missing.length} row(s) of ${template} (first: ${missing.slice(0, 3).join(', ')}); predict 5-s windows with a 5-s hop over train_soundscapes/`,
     );
   writeFileSync(out, `${lines.join('\n')}\n`);
   return { rows: t.rows.length, files: files.size };

@@ -78,7 +78,7 @@ describe('dataset convert refusals', () => {
       /single-label, but 1 clip\(s\) have several labels \(first: 0_jackson_0\.wav\)/,
     );
     const out = layout('busy', {});
-    await assert.rejects(convertDataset({ path: out }, { to: 'fsd2018', out }), /--out .* is not empty/);
+    await assert.rejects(convertDataset({ path: out }, { to: 'fsd2018', out }), /out: .* is not empty/);
   });
 
   test('soundscape-submission names the rows no window covers', async () => {

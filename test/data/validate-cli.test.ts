@@ -150,7 +150,7 @@ describe('audiotag dataset validate', () => {
     assert.equal(r.code, 2);
     assert.match(
       r.stderr,
-      /--format must be one of fsd2018, fsd2019, birdclef, esc50, folder, csv, got "nope"/,
+      /--format must be one of fsd2018, fsd2019, birdclef, esc50, speech-commands, folder, csv, got "nope"/,
     );
   });
 });

@@ -3,7 +3,7 @@
 // `audiotag dataset soundscape-submission`: a BirdCLEF submission from predict's 5-s windows.
 import type { Command } from 'commander';
 import { MANIFEST_FORMATS, type ManifestFormat, type ManifestSpec } from '../../data/index.js';
-import { UsageError } from '../errors.js';
+import { UsageError, usageFromOptionError } from '../errors.js';
 import {
   optionalChoice,
   optionalInt,
@@ -123,7 +123,12 @@ export function addDatasetConvert(dataset: Command): void {
           : undefined,
       };
       const { convertDataset } = await import('../../data/convert.js');
-      const s = await convertDataset(spec, opts);
+      let s: Awaited<ReturnType<typeof convertDataset>>;
+      try {
+        s = await convertDataset(spec, opts);
+      } catch (e) {
+        throw usageFromOptionError(e);
+      }
       const counts = Object.entries(s.counts)
         .map(([k, v]) => `${k} ${v}`)
         .join(', ');
