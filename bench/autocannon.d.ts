@@ -18,6 +18,10 @@ declare module 'autocannon' {
     requests: { total: number; average: number };
     latency: { p50: number; p99: number; max: number; average: number };
   }
-  function autocannon(o: Options): Promise<Result>;
+  /** The run: a promise of the result that also emits 'response' after each reply. */
+  interface Job extends Promise<Result> {
+    on(event: 'response', listener: (...args: unknown[]) => void): this;
+  }
+  function autocannon(o: Options): Job;
   export default autocannon;
 }

@@ -2,8 +2,8 @@
 // measured alone), then for each concurrency sends `--requests` POST /v1/tag requests of a 5-s clip (a
 // real FSDD recording repeated, as raw float32 PCM) with autocannon, and prints one JSON object:
 // throughput, p50/p99 latency, errors and non-2xx per concurrency, and the server's RSS: before and after
-// each phase, its lowest and highest, and ten samples spread over the phase (taken every second), so a
-// leak shows as a climb over the 10,000 requests rather than one number.
+// each phase, its lowest and highest, and after every tenth of the phase's requests (also printed on
+// stderr as the phase goes), so a leak shows as a climb over the 10,000 requests rather than one number.
 //
 //   node --import tsx bench/serve-load.ts --model RUN_DIR|model.onnx [--requests 500] [--concurrency 1,8,32]
 import { spawn } from 'node:child_process';
@@ -71,17 +71,27 @@ try {
   for (const c of values.concurrency!.split(',').map(Number)) {
     const before = rssMb();
     const samples: number[] = [];
-    const sampler = setInterval(() => samples.push(rssMb()), 1000);
-    const r = await autocannon({
+    const amount = Number(values.requests);
+    const tenth = Math.max(1, Math.floor(amount / 10));
+    const t0 = Date.now();
+    let done = 0;
+    const job = autocannon({
       url: `${url}/v1/tag?rate=${a.sampleRate}&topK=3`,
       method: 'POST',
       headers: { 'content-type': 'application/octet-stream' },
       body,
       connections: c,
-      amount: Number(values.requests),
+      amount,
       timeout: 60,
     });
-    clearInterval(sampler);
+    job.on('response', () => {
+      if (++done % tenth !== 0) return;
+      samples.push(rssMb());
+      process.stderr.write(
+        `c=${c}: ${done}/${amount} requests, ${((Date.now() - t0) / 1000).toFixed(0)} s, server RSS ${samples.at(-1)} MB\n`,
+      );
+    });
+    const r = await job;
     const after = rssMb();
     const all = [before, ...samples, after];
     phases.push({
@@ -98,7 +108,7 @@ try {
         after,
         min: Math.min(...all),
         max: Math.max(...all),
-        samples: Array.from({ length: 10 }, (_, i) => all[Math.round(((i + 1) * (all.length - 1)) / 10)]),
+        everyTenth: samples,
       },
     });
   }
