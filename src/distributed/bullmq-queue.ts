@@ -164,9 +164,11 @@ export class BullmqJobQueue<P = unknown, R = unknown> implements JobQueue<P, R> 
   }
 
   async get(id: string): Promise<JobRecord<P, R> | null> {
-    const job = await this.job(id);
+    let job = await this.job(id);
     if (!job) return null;
     const state = stateOf(await job.getState());
+    // The job was read before its state: it may have finished in between, so read it again for the result.
+    if (state === 'done' || state === 'failed') job = (await this.job(id)) ?? job;
     return this.record(job, state, state === 'running' ? (job.token ?? null) : null);
   }
 
