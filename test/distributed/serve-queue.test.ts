@@ -96,7 +96,12 @@ test('serve --queue: kill -9 with jobs queued and running, restart + a worker: e
     assert.ok(j.result!.windows.length > 300, 'per-window scores of a long file');
   }
   // A job interrupted while running is claimed a second time; the others exactly once.
-  for (const j of jobs) assert.equal(j.attempts, running.includes(j.id) ? 2 : 1, j.id);
+  // (A job seen running may still finish before the SIGKILL lands: then it was claimed once.)
+  for (const j of jobs)
+    assert.ok(
+      (running.includes(j.id) ? [1, 2] : [1]).includes(j.attempts),
+      `${j.id}: ${j.attempts} attempts`,
+    );
   const m = await (await fetch(`${second.url}/metrics`)).text();
   assert.match(m, /audiotag_jobs\{state="done"\} 6/);
   second.child.kill('SIGTERM');
