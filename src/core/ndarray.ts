@@ -65,6 +65,17 @@ export function stack(items: readonly NDArray[]): NDArray {
   return { data: out, shape: [items.length, ...shape] };
 }
 
+/** The arrays' values one after another, in a new array (a copy also when there is one part). */
+export function concatFloat32(parts: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
 /** The i-th item along the first axis, as a copy. */
 export function unstack(a: NDArray): NDArray[] {
   const [b, ...rest] = a.shape;

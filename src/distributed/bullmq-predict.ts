@@ -16,6 +16,7 @@ import { type Job, Queue, QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { audioInfo } from '../audio/io.js';
 import { OptionError } from '../core/errors.js';
+import { concatFloat32 } from '../core/ndarray.js';
 import { fromStored, type ScoreRunner, type ScoreSpec, type Stored, toStored } from '../infer/job.js';
 import type { RawResult, TagInput } from '../infer/pipeline.js';
 import { Tagger } from '../infer/tagger.js';
@@ -70,23 +71,17 @@ export function joinChunks(
     start: total < plan.length ? 0 : (i * plan.hop) / plan.sampleRate,
     end: Math.min(i * plan.hop + plan.length, total) / plan.sampleRate,
   }));
-  const cat = (xs: Float32Array[]) => {
-    const out = new Float32Array(xs.reduce((a, x) => a + x.length, 0));
-    let at = 0;
-    for (const x of xs) {
-      out.set(x, at);
-      at += x.length;
-    }
-    return out;
-  };
   const r: RawResult = {
     input,
     duration: total / plan.sampleRate,
     windows,
-    perModel: last.r.perModel.map((_, m) => cat(parts.map((p) => p.r.perModel[m]!))),
+    perModel: last.r.perModel.map((_, m) => concatFloat32(parts.map((p) => p.r.perModel[m]!))),
   };
   if (last.r.embeddings)
-    r.embeddings = { dim: last.r.embeddings.dim, data: cat(parts.map((p) => p.r.embeddings!.data)) };
+    r.embeddings = {
+      dim: last.r.embeddings.dim,
+      data: concatFloat32(parts.map((p) => p.r.embeddings!.data)),
+    };
   return r;
 }
 
@@ -320,13 +315,7 @@ async function readRange(
     at += block.length;
     if (to !== null && at >= to) break;
   }
-  const out = new Float32Array(parts.reduce((a, x) => a + x.length, 0));
-  let k = 0;
-  for (const x of parts) {
-    out.set(x, k);
-    k += x.length;
-  }
-  return out;
+  return concatFloat32(parts);
 }
 
 /** Starts a worker of the predict queue; taggers are loaded once per distinct model spec. */

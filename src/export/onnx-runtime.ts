@@ -10,6 +10,7 @@
 //   await m.close();
 
 import { fsReason } from '../core/errors.js';
+import { concatFloat32 } from '../core/ndarray.js';
 import { featuresFromSignal, prepareSignal } from '../features/compute.js';
 import { type ExportMeta, metaFromProps } from './meta.js';
 import { decodeModel } from './onnx-builder.js';
@@ -207,13 +208,7 @@ export class OnnxModel {
       const ts = results.map((r) => r[name]);
       if (ts.some((t) => !t)) return undefined;
       if (ts.length === 1) return { data: ts[0]!.data as Float32Array, dims: [...ts[0]!.dims] };
-      const parts = ts.map((t) => t!.data as Float32Array);
-      const data = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
-      let o = 0;
-      for (const p of parts) {
-        data.set(p, o);
-        o += p.length;
-      }
+      const data = concatFloat32(ts.map((t) => t!.data as Float32Array));
       return { data, dims: [b, ...ts[0]!.dims.slice(1)] };
     };
     const clip = get('clipwise');

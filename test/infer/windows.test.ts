@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { loadAudio, resample, writeWav } from '../../src/audio/index.js';
 import { OptionError } from '../../src/core/errors.js';
+import { concatFloat32 } from '../../src/core/ndarray.js';
 import { resolveFeatureConfig } from '../../src/features/config.js';
 import type { ModelInfo } from '../../src/infer/backend.js';
 import { cutWindows, streamFile, windowPlan } from '../../src/infer/windows.js';
@@ -14,12 +15,7 @@ const dir = tempDir();
 
 async function concat(names: string[], path: string): Promise<Float32Array> {
   const parts = await Promise.all(names.map((n) => loadAudio(join(FSDD_AUDIO, n))));
-  const x = new Float32Array(parts.reduce((a, p) => a + p.channels[0]!.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    x.set(p.channels[0]!, at);
-    at += p.channels[0]!.length;
-  }
+  const x = concatFloat32(parts.map((p) => p.channels[0]!));
   await writeWav(path, { sampleRate: 8000, channels: [x] }, { format: 'float32' });
   return x;
 }
@@ -27,13 +23,7 @@ async function concat(names: string[], path: string): Promise<Float32Array> {
 async function collect(blocks: AsyncIterable<Float32Array>): Promise<Float32Array> {
   const parts: Float32Array[] = [];
   for await (const b of blocks) parts.push(b);
-  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatFloat32(parts);
 }
 
 const info = (duration: number | null, crop: ModelInfo['crop'] = null): ModelInfo => ({
