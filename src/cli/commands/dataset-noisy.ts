@@ -1,47 +1,10 @@
 // `audiotag dataset corrupt` and `audiotag dataset mix`: benchmarks with known label noise from any
 // (single-label) dataset, deterministic from a seed (docs/noisy.md). Logic in src/noisy/.
 import type { Command } from 'commander';
-import { MANIFEST_FORMATS, type ManifestFormat, type ManifestSpec } from '../../data/index.js';
 import { CORRUPTIONS, type Corruption } from '../../noisy/labels.js';
 import { UsageError } from '../errors.js';
-import {
-  optionalChoice,
-  parseList,
-  parseNumber,
-  parseSeed,
-  requireInputDir,
-  requireOutputDir,
-  requireOutputFile,
-} from '../flags.js';
-
-interface ManifestFlags {
-  format?: string;
-  audioDir?: string;
-  pathCol?: string;
-  labelCol?: string;
-  labelSep?: string;
-}
-
-function withManifestFlags(cmd: Command): Command {
-  return cmd
-    .option('--format <format>', `${MANIFEST_FORMATS.join('|')} (default: from the header, or folder)`)
-    .option('--audio-dir <dir>', "folder the manifest's file names are relative to")
-    .option('--path-col <name>', 'csv: column with the file name')
-    .option('--label-col <name>', 'csv: label column')
-    .option('--label-sep <sep>', 'csv: separator of several labels in one field');
-}
-
-function manifestSpec(path: string, f: ManifestFlags): ManifestSpec {
-  const format = optionalChoice('--format', f.format, MANIFEST_FORMATS) ?? (f.pathCol ? 'csv' : undefined);
-  if (format === 'csv' && !f.pathCol) throw new UsageError('--format csv needs --path-col');
-  if (f.audioDir !== undefined) requireInputDir('--audio-dir', f.audioDir);
-  return {
-    path,
-    format: format as ManifestFormat | undefined,
-    audioDir: f.audioDir,
-    csv: f.pathCol ? { pathCol: f.pathCol, labelCol: f.labelCol, labelSep: f.labelSep } : undefined,
-  };
-}
+import { parseList, parseNumber, parseSeed, requireOutputDir, requireOutputFile } from '../flags.js';
+import { type ManifestFlags, manifestSpec, withManifestFlags } from '../manifest-flags.js';
 
 interface CorruptFlags extends ManifestFlags {
   rate: string;

@@ -2,32 +2,17 @@
 // and prints all problems at once; exit code 1 when any is an error.
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import {
-  checkAudio,
-  formatProblem,
-  MANIFEST_FORMATS,
-  type ManifestFormat,
-  type Problem,
-  readClassList,
-  readManifest,
-} from '../../data/index.js';
+import { checkAudio, formatProblem, type Problem, readClassList, readManifest } from '../../data/index.js';
 import { UsageError } from '../errors.js';
-import { optionalChoice, optionalNumber, parseNumber, requireInputDir, requireInputFile } from '../flags.js';
+import { optionalNumber, parseNumber, requireInputFile } from '../flags.js';
+import { type ManifestFlags, manifestSpec, withManifestFlags } from '../manifest-flags.js';
 import { createProgress } from '../progress.js';
 import { addDatasetConvert } from './dataset-convert.js';
 import { addDatasetInspect } from './dataset-inspect.js';
 import { addDatasetNoisy } from './dataset-noisy.js';
 import { addDatasetPrepare } from './dataset-prepare.js';
 
-interface ValidateFlags {
-  format?: string;
-  audioDir?: string;
-  pathCol?: string;
-  labelCol?: string;
-  labelSep?: string;
-  groupCol?: string;
-  foldCol?: string;
-  delimiter?: string;
+interface ValidateFlags extends ManifestFlags {
   classes?: string;
   minDuration?: string;
   maxDuration?: string;
@@ -46,21 +31,14 @@ export function register(program: Command): void {
   addDatasetNoisy(dataset);
   addDatasetInspect(dataset);
   addDatasetConvert(dataset);
-  dataset
-    .command('validate <manifest>')
-    .description(
-      'check every row and audio file of a manifest or class-folder dataset; exit code 1 on any error',
-    )
-    .option('--format <format>', `${MANIFEST_FORMATS.join('|')} (default: from the header, or folder)`)
-    .option(
-      '--audio-dir <dir>',
-      "folder the manifest's file names are relative to (default: the format's usual layout)",
-    )
-    .option('--path-col <name>', 'csv: column with the file name')
-    .option('--label-col <names>', 'csv: label column(s), comma-separated')
-    .option('--label-sep <sep>', 'csv: separator of several labels in one field (multi-label)')
-    .option('--group-col <name>', 'csv: group column (speaker, source recording)')
-    .option('--fold-col <name>', 'csv: predefined fold column')
+  withManifestFlags(
+    dataset
+      .command('validate <manifest>')
+      .description(
+        'check every row and audio file of a manifest or class-folder dataset; exit code 1 on any error',
+      ),
+    { groups: true },
+  )
     .option('--delimiter <c>', 'csv: field separator (default ",")')
     .option('--classes <file>', 'known classes: one per line, or a sample_submission.csv header')
     .option('--min-duration <s>', 'clips shorter than this are errors')
@@ -69,36 +47,17 @@ export function register(program: Command): void {
     .option('--jobs <n>', 'files decoded at once', '2')
     .option('--json', 'print {summary, problems} as JSON instead of lines')
     .action(async (manifest: string, flags: ValidateFlags) => {
-      optionalChoice('--format', flags.format, MANIFEST_FORMATS);
-      const csvFlags = flags.pathCol ?? flags.labelCol ?? flags.labelSep ?? flags.groupCol ?? flags.foldCol;
-      const format = (flags.format ?? (csvFlags !== undefined ? 'csv' : undefined)) as
-        | ManifestFormat
-        | undefined;
-      if (format === 'csv' && !flags.pathCol) throw new UsageError('--format csv needs --path-col');
-      const jobs = parseNumber('--jobs', flags.jobs, { int: true, min: 1 });
       // Inputs are checked once, before any row: a missing --audio-dir is one error, not one per row.
-      if (flags.audioDir !== undefined) requireInputDir('--audio-dir', flags.audioDir);
+      const spec = manifestSpec(manifest, flags);
+      const jobs = parseNumber('--jobs', flags.jobs, { int: true, min: 1 });
       if (flags.classes !== undefined) requireInputFile('--classes', flags.classes);
       if (!existsSync(manifest)) throw new UsageError(`${manifest}: no such manifest file or folder`);
       const minDuration = seconds('--min-duration', flags.minDuration);
       const maxDuration = seconds('--max-duration', flags.maxDuration);
 
-      const labelCols = flags.labelCol?.split(',').map((c) => c.trim());
       const result = await readManifest({
-        path: manifest,
-        format,
-        audioDir: flags.audioDir,
+        ...spec,
         classes: flags.classes ? await readClassList(flags.classes) : undefined,
-        csv: flags.pathCol
-          ? {
-              pathCol: flags.pathCol,
-              labelCol: labelCols && labelCols.length === 1 ? labelCols[0] : labelCols,
-              labelSep: flags.labelSep,
-              groupCol: flags.groupCol,
-              foldCol: flags.foldCol,
-              delimiter: flags.delimiter,
-            }
-          : undefined,
       });
       // A bar on a terminal, a line every 10 s in logs (src/cli/progress.ts).
       const total = result.dataset.items.length;
