@@ -4,12 +4,10 @@
 // whole. The lease (10 s) is longer than the event loop is ever blocked while a long file is tagged on a
 // loaded machine; with 1–3 s two processes took one job from each other again and again.
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
-import { loadAudio, writeWav } from '../../src/audio/index.js';
-import { FSDD_AUDIO, tempDir, tinyRun } from '../infer/helpers.js';
+import { tempDir, tinyRun } from '../infer/helpers.js';
+import { killRestartAllDoneOnce, type Server, writeLongSpeech } from '../serve/helpers.js';
 import { exitOf, sleep, spawnCli, startRedis } from './helpers.js';
 
 const dir = tempDir('audiotag-serve-queue-');
@@ -19,17 +17,13 @@ const long = join(dir, 'long.wav');
 
 before(async () => {
   run = await tinyRun(dir, 'run', 5);
-  // 180 s of real speech (one FSDD clip repeated): long enough for a job to be seen running.
-  const a = await loadAudio(join(FSDD_AUDIO, '1_theo_7.wav'));
-  const x = a.channels[0]!;
-  const out = new Float32Array(a.sampleRate * 180);
-  for (let i = 0; i < out.length; i++) out[i] = x[i % x.length]!;
-  await writeWav(long, { sampleRate: a.sampleRate, channels: [out] });
+  // 180 s of real speech: long enough for a job to be seen running.
+  await writeLongSpeech(long, 180);
   url = await startRedis();
 });
 
 /** Starts the server on a free port with its jobs in Redis; resolves with its URL once it listens. */
-async function serve(): Promise<{ url: string; child: ChildProcess }> {
+async function serve(): Promise<Server> {
   const s = spawnCli([
     'serve',
     '--model',
@@ -52,60 +46,22 @@ async function serve(): Promise<{ url: string; child: ChildProcess }> {
   throw new Error(`serve did not start: ${s.log()}`);
 }
 
-interface Job {
-  id: string;
-  state: string;
-  attempts: number;
-  result: { duration: number; top: { label: string }[]; windows: unknown[] } | null;
-}
-
 test('serve --queue: kill -9 with jobs queued and running, restart + a worker: every job done once', async () => {
-  const first = await serve();
-  const ids: string[] = [];
-  for (let i = 0; i < 6; i++) {
-    const f = new FormData();
-    f.append('file', new Blob([readFileSync(long)]), `long${i}.wav`);
-    const r = await fetch(`${first.url}/v1/jobs?topK=1`, { method: 'POST', body: f });
-    assert.equal(r.status, 202, await r.clone().text());
-    ids.push(((await r.json()) as { id: string }).id);
-  }
-  const get = async (u: string, id: string) => (await (await fetch(`${u}/v1/jobs/${id}`)).json()) as Job;
-  let states: string[] = [];
-  for (let i = 0; i < 400; i++) {
-    states = await Promise.all(ids.map(async (id) => (await get(first.url, id)).state));
-    if (states.includes('running') && states.includes('queued')) break;
-    await sleep(10);
-  }
-  first.child.kill('SIGKILL');
-  await exitOf(first.child, 10_000);
-  assert.ok(states.includes('running') && states.includes('queued'), `states at the kill: ${states}`);
-  const running = ids.filter((_, i) => states[i] === 'running');
-
-  // The restarted server and a worker on another "machine" share the remaining jobs.
-  const worker = spawnCli(['worker', '--queue', url, '--model', run, '--job-lease', '10']);
-  const second = await serve();
-  let jobs: Job[] = [];
-  for (let i = 0; i < 1200; i++) {
-    jobs = await Promise.all(ids.map((id) => get(second.url, id)));
-    if (jobs.every((j) => j.state === 'done' || j.state === 'failed')) break;
-    await sleep(100);
-  }
-  for (const j of jobs) {
-    assert.equal(j.state, 'done', `${j.id}: ${JSON.stringify(j)}`);
-    assert.ok(Math.abs(j.result!.duration - 180) < 0.01);
-    assert.ok(j.result!.windows.length > 300, 'per-window scores of a long file');
-  }
-  // A job interrupted while running is claimed a second time; the others exactly once.
-  // (A job seen running may still finish before the SIGKILL lands: then it was claimed once.)
-  for (const j of jobs)
-    assert.ok(
-      (running.includes(j.id) ? [1, 2] : [1]).includes(j.attempts),
-      `${j.id}: ${j.attempts} attempts`,
-    );
-  const m = await (await fetch(`${second.url}/metrics`)).text();
-  assert.match(m, /audiotag_jobs\{state="done"\} 6/);
+  let worker: ReturnType<typeof spawnCli> | undefined;
+  const second = await killRestartAllDoneOnce({
+    first: await serve(),
+    // The restarted server and a worker on another "machine" share the remaining jobs.
+    restart: () => {
+      worker = spawnCli(['worker', '--queue', url, '--model', run, '--job-lease', '10']);
+      return serve();
+    },
+    long,
+    seconds: 180,
+    minWindows: 300,
+    waitS: 120,
+  });
   second.child.kill('SIGTERM');
-  worker.p.kill('SIGTERM');
+  worker!.p.kill('SIGTERM');
   assert.equal(await exitOf(second.child, 20_000), 0);
-  assert.equal(await exitOf(worker.p, 20_000), 0, worker.log());
+  assert.equal(await exitOf(worker!.p, 20_000), 0, worker!.log());
 });
