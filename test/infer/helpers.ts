@@ -21,8 +21,16 @@ export function tempDir(prefix = 'audiotag-infer-'): string {
   return dir;
 }
 
-/** Trains a tiny FSDD run (2 folds, 1 epoch) into dir/name and returns its path. */
-export async function tinyRun(dir: string, name: string, seed: number): Promise<string> {
+/**
+ * Trains a tiny FSDD run (2 folds, 1 epoch) into dir/name and returns its path; `overrides` are dotted
+ * config keys set on top (as `audiotag train --train.epochs 12` would).
+ */
+export async function tinyRun(
+  dir: string,
+  name: string,
+  seed: number,
+  overrides: Record<string, unknown> = {},
+): Promise<string> {
   const config = loadTrainConfig({
     object: {
       seed,
@@ -51,6 +59,7 @@ export async function tinyRun(dir: string, name: string, seed: number): Promise<
         threads: 1,
       },
     },
+    overrides: Object.entries(overrides),
   });
   const out = join(dir, name);
   await runTraining({ config, out, quiet: true });

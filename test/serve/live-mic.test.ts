@@ -13,11 +13,10 @@ import type { FastifyInstance } from 'fastify';
 import { chromium, type Page } from 'playwright-core';
 import { cropOrPad } from '../../src/audio/browser.js';
 import { encodeWav, loadAudio } from '../../src/audio/index.js';
+import { concatFloat32 } from '../../src/core/ndarray.js';
 import { Tagger } from '../../src/infer/tagger.js';
 import { createServer } from '../../src/serve/server.js';
-import { loadTrainConfig } from '../../src/train/config.js';
-import { runTraining } from '../../src/train/run.js';
-import { FSDD, FSDD_AUDIO, tempDir } from '../infer/helpers.js';
+import { FSDD_AUDIO, tempDir, tinyRun } from '../infer/helpers.js';
 import { ensureWebBuild } from './web-build.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -35,38 +34,17 @@ let url = '';
 let clip = '';
 
 /**
- * Digits 0–2 of george and theo, FSDD's own train/test split (one fold), 12 epochs: 87–90 % on the 30
- * test clips in ~25 s on the loaded 2-core machine. (The 1-epoch tinyRun of the other serve tests tags
- * nearly everything "0", which cannot show the live pipeline works.)
+ * tinyRun's digits 0–2 of george and theo on FSDD's own train/test split (one fold), wider, 12 epochs:
+ * 87–90 % on the 30 test clips in ~25 s on the loaded 2-core machine. (The 1-epoch tinyRun of the other
+ * serve tests tags nearly everything "0", which cannot show the live pipeline works.)
  */
-async function digitRun(out: string): Promise<string> {
-  const config = loadTrainConfig({
-    object: {
-      seed: 7,
-      data: {
-        manifest: join(FSDD, 'meta.csv'),
-        format: 'csv',
-        csv: { pathCol: 'fname', labelCol: 'label', groupCol: 'speaker' },
-        filter: { label: [0, 1, 2], speaker: ['george', 'theo'] },
-      },
-      folds: { strategy: 'split' },
-      features: {
-        sampleRate: 8000,
-        nFft: 256,
-        hopLength: 128,
-        nMels: 32,
-        duration: 1,
-        durationAlign: 'center',
-        normalize: 'clip',
-      },
-      model: { name: 'small-cnn', config: { channels: [16, 32], convsPerBlock: 1, dropout: 0.1 } },
-      loader: { batchSize: 16, workers: 0, cacheDir: join(dir, 'cache') },
-      train: { epochs: 12, optimizer: { name: 'adam', lr: 0.01 }, metrics: ['accuracy'], threads: 1 },
-    },
+const digitRun = () =>
+  tinyRun(dir, 'run', 7, {
+    folds: { strategy: 'split' },
+    'model.config.channels': [16, 32],
+    'train.epochs': 12,
+    'train.metrics': ['accuracy'],
   });
-  await runTraining({ config, out, quiet: true });
-  return out;
-}
 
 /** FSDD's test-split recordings of DIGIT by george (0–4), each centred in 1.25 s, as one 16-bit WAV. */
 async function digitClip(path: string): Promise<void> {
@@ -77,9 +55,7 @@ async function digitClip(path: string): Promise<void> {
     rate = a.sampleRate;
     parts.push(cropOrPad(a.channels[0]!, Math.round(1.25 * rate), { mode: 'center' }));
   }
-  const y = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
-  for (const [i, p] of parts.entries()) y.set(p, i * p.length);
-  writeFileSync(path, encodeWav({ sampleRate: rate, channels: [y] }, { format: 'pcm16' }));
+  writeFileSync(path, encodeWav({ sampleRate: rate, channels: [concatFloat32(parts)] }, { format: 'pcm16' }));
 }
 
 before(async () => {
@@ -91,7 +67,7 @@ before(async () => {
       return v;
     });
   const [run, web] = await Promise.all([
-    took('trained', digitRun(join(dir, 'run'))),
+    took('trained', digitRun()),
     took('web app built (or up to date)', ensureWebBuild()),
   ]);
   tagger = await Tagger.load(run);
