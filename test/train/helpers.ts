@@ -10,6 +10,9 @@ import * as E from '../../src/engine/index.js';
 E.setNumThreads(1);
 
 import type { Batch, BatchSource } from '../../src/data/loader.js';
+import { createModel } from '../../src/models/index.js';
+import { validateConfig } from '../../src/train/config.js';
+import type { TrainOptions } from '../../src/train/trainer.js';
 
 export const ROOT = new URL('../../', import.meta.url).pathname;
 export const SHARED = new URL('../../../shared/data/', import.meta.url).pathname;
@@ -89,4 +92,41 @@ export function toySource(
     multiLabel: false,
   };
   return { train: source(true), val: source(false), dataset };
+}
+
+const toyModel = { inChannels: 1, numClasses: 3, channels: [4, 8], convsPerBlock: 1, dropout: 0.1 };
+
+/**
+ * Trainer options for a small-cnn on toySource(48, 3): 3 epochs of Adam (lr 0.01) with the config's
+ * default schedule and loss, accuracy monitored, engine seed 0, trainer seed 1. `extra` is set on top;
+ * `poison` puts a NaN into that clip.
+ */
+export function toyTrainOptions(extra: Partial<TrainOptions> & { poison?: number } = {}): TrainOptions {
+  const { poison, ...rest } = extra;
+  const src = toySource(48, 3, { poison });
+  const t = validateConfig({
+    data: { manifest: 'x' },
+    features: 'speech',
+    model: { name: 'small-cnn' },
+    train: { epochs: 3, optimizer: { lr: 0.01 } },
+  }).train;
+  E.manualSeed(0);
+  return {
+    model: createModel('small-cnn', toyModel),
+    makeCopy: () => createModel('small-cnn', toyModel),
+    modelInfo: { name: 'small-cnn', config: toyModel },
+    train: src.train,
+    val: src.val,
+    valDataset: src.dataset,
+    classes: src.dataset.classes,
+    multiLabel: false,
+    epochs: 3,
+    optimizer: t.optimizer,
+    schedule: t.schedule,
+    loss: t.loss,
+    metrics: ['accuracy'],
+    monitor: 'accuracy',
+    seed: 1,
+    ...rest,
+  };
 }

@@ -3,40 +3,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as E from '../../src/engine/index.js';
-import { createModel } from '../../src/models/index.js';
 import { validateConfig } from '../../src/train/config.js';
-import { type TrainOptions, trainModel } from '../../src/train/trainer.js';
-import { toySource } from './helpers.js';
-
-const modelConfig = { inChannels: 1, numClasses: 3, channels: [4, 8], convsPerBlock: 1, dropout: 0.1 };
-
-function options(memoryFormat?: TrainOptions['memoryFormat']): TrainOptions {
-  const src = toySource(48, 3);
-  const t = validateConfig({
-    data: { manifest: 'x' },
-    features: 'speech',
-    model: { name: 'small-cnn' },
-    train: { epochs: 3, optimizer: { lr: 0.01 } },
-  }).train;
-  E.manualSeed(0);
-  return {
-    model: createModel('small-cnn', modelConfig),
-    modelInfo: { name: 'small-cnn', config: modelConfig },
-    train: src.train,
-    val: src.val,
-    valDataset: src.dataset,
-    classes: src.dataset.classes,
-    multiLabel: false,
-    epochs: 3,
-    optimizer: t.optimizer,
-    schedule: t.schedule,
-    loss: t.loss,
-    metrics: ['accuracy'],
-    monitor: 'accuracy',
-    seed: 1,
-    ...(memoryFormat ? { memoryFormat } : {}),
-  };
-}
+import { trainModel } from '../../src/train/trainer.js';
+import { toyTrainOptions } from './helpers.js';
 
 test('train.memoryFormat defaults to channels-last in the config and the trainer', async () => {
   const cfg = validateConfig({
@@ -46,7 +15,7 @@ test('train.memoryFormat defaults to channels-last in the config and the trainer
     train: { epochs: 1, optimizer: { lr: 0.01 } },
   });
   assert.equal(cfg.train.memoryFormat, 'channels-last');
-  const o = options();
+  const o = toyTrainOptions();
   await trainModel(o);
   const convs = o.model.parameters().filter((p) => p.ndim === 4);
   assert.ok(convs.length > 0);
@@ -59,9 +28,9 @@ test('train.memoryFormat defaults to channels-last in the config and the trainer
 });
 
 test('channels-last trains like contiguous: the same losses and weights up to summation order', async () => {
-  const a = options('contiguous');
+  const a = toyTrainOptions({ memoryFormat: 'contiguous' });
   const ra = await trainModel(a);
-  const b = options();
+  const b = toyTrainOptions();
   const rb = await trainModel(b);
   assert.equal(a.model.parameters()[0]!.isContiguous(), true, 'the contiguous run stays NCHW');
   for (let e = 0; e < ra.history.length; e++) {

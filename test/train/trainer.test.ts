@@ -3,49 +3,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import * as E from '../../src/engine/index.js';
-import { createModel } from '../../src/models/index.js';
-import { validateConfig } from '../../src/train/config.js';
-import { NonFiniteLossError, type TrainOptions, trainModel } from '../../src/train/trainer.js';
-import { tempDir, toySource } from './helpers.js';
-
-const modelConfig = { inChannels: 1, numClasses: 3, channels: [4, 8], convsPerBlock: 1, dropout: 0.1 };
-
-function options(extra: Partial<TrainOptions> & { poison?: number } = {}): TrainOptions {
-  const { poison, ...rest } = extra;
-  const src = toySource(48, 3, { poison });
-  const t = validateConfig({
-    data: { manifest: 'x' },
-    features: 'speech',
-    model: { name: 'small-cnn' },
-    train: { epochs: 3, optimizer: { lr: 0.01 } },
-  }).train;
-  E.manualSeed(0);
-  return {
-    model: createModel('small-cnn', modelConfig),
-    makeCopy: () => createModel('small-cnn', modelConfig),
-    modelInfo: { name: 'small-cnn', config: modelConfig },
-    train: src.train,
-    val: src.val,
-    valDataset: src.dataset,
-    classes: src.dataset.classes,
-    multiLabel: false,
-    epochs: 3,
-    optimizer: t.optimizer,
-    schedule: t.schedule,
-    loss: t.loss,
-    metrics: ['accuracy'],
-    monitor: 'accuracy',
-    seed: 1,
-    ...rest,
-  };
-}
+import { NonFiniteLossError, trainModel } from '../../src/train/trainer.js';
+import { tempDir, toySource, toyTrainOptions } from './helpers.js';
 
 describe('trainer', () => {
   test('learns, keeps memory flat across epochs, writes best/last checkpoints and oof.csv', async () => {
     const dir = tempDir();
     const before = E.liveTensors();
     const live: number[] = [];
-    const o = options({ dir, epochs: 4, onEpoch: () => live.push(E.liveTensors()) });
+    const o = toyTrainOptions({ dir, epochs: 4, onEpoch: () => live.push(E.liveTensors()) });
     const r = await trainModel(o);
     o.model.dispose();
     assert.equal(E.liveTensors(), before, 'every tensor the trainer made is freed');
@@ -74,7 +40,7 @@ describe('trainer', () => {
   });
 
   test('a NaN loss stops training and names the batch and the clip with the NaN input', async () => {
-    const o = options({ poison: 17 });
+    const o = toyTrainOptions({ poison: 17 });
     await assert.rejects(trainModel(o), (e: Error) => {
       assert.ok(e instanceof NonFiniteLossError, String(e));
       assert.ok(e.ids.includes('clip17.wav'));
@@ -90,9 +56,9 @@ describe('trainer', () => {
 
   test('early stopping ends the run after `patience` epochs without improvement', async () => {
     // A learning rate of ~0 leaves the model where it is: the metric never improves after epoch 1.
-    const o = options({
+    const o = toyTrainOptions({
       epochs: 10,
-      optimizer: { ...options().optimizer, lr: 1e-12 },
+      optimizer: { ...toyTrainOptions().optimizer, lr: 1e-12 },
       earlyStopping: { patience: 2, minDelta: 0 },
     });
     const r = await trainModel(o);
@@ -101,7 +67,11 @@ describe('trainer', () => {
     assert.equal(r.history.length, 3);
     assert.equal(r.bestEpoch, 1);
     // monitor 'last' selects nothing: the last epoch is the best, whatever the metric did.
-    const last = options({ epochs: 2, optimizer: { ...options().optimizer, lr: 1e-12 }, monitor: 'last' });
+    const last = toyTrainOptions({
+      epochs: 2,
+      optimizer: { ...toyTrainOptions().optimizer, lr: 1e-12 },
+      monitor: 'last',
+    });
     const rl = await trainModel(last);
     last.model.dispose();
     assert.equal(rl.bestEpoch, 2);
@@ -110,7 +80,7 @@ describe('trainer', () => {
 
   test('with EMA the checkpoint holds the EMA weights; frozen epochs leave the backbone unchanged', async () => {
     const dir = tempDir();
-    const o = options({
+    const o = toyTrainOptions({
       dir,
       epochs: 2,
       ema: { decay: 0.5, warmup: false },
@@ -139,7 +109,7 @@ describe('trainer', () => {
   test('multi-label data trains with BCE and scores lwlrap over sigmoid outputs', async () => {
     const src = toySource(48, 3);
     const ds = { ...src.dataset, multiLabel: true };
-    const o = options({
+    const o = toyTrainOptions({
       valDataset: ds,
       multiLabel: true,
       metrics: ['lwlrap', 'ap_macro'],
@@ -161,14 +131,14 @@ describe('trainer', () => {
       epochs: 3,
       ema: { decay: 0.9, warmup: true },
       schedule: { name: 'plateau' as const, factor: 0.5, patience: 0, threshold: 0, cooldown: 0, minLr: 0 },
-      optimizer: { ...options().optimizer, name: 'sgd' as const, lr: 0.05, momentum: 0.9 },
+      optimizer: { ...toyTrainOptions().optimizer, name: 'sgd' as const, lr: 0.05, momentum: 0.9 },
     };
     const a = tempDir();
-    const straight = options({ ...extra, dir: a, resume: true });
+    const straight = toyTrainOptions({ ...extra, dir: a, resume: true });
     const ra = await trainModel(straight);
     straight.model.dispose();
     const b = tempDir();
-    const crashed = options({
+    const crashed = toyTrainOptions({
       ...extra,
       dir: b,
       resume: true,
@@ -179,7 +149,12 @@ describe('trainer', () => {
     await assert.rejects(trainModel(crashed), /crash/);
     crashed.model.dispose();
     const trained: number[] = [];
-    const resumed = options({ ...extra, dir: b, resume: true, onEpoch: (r) => trained.push(r.epoch) });
+    const resumed = toyTrainOptions({
+      ...extra,
+      dir: b,
+      resume: true,
+      onEpoch: (r) => trained.push(r.epoch),
+    });
     const rb = await trainModel(resumed);
     resumed.model.dispose();
     // The resumed run trains epoch 3 only (a retrain from scratch would also give equal bits below).
