@@ -97,22 +97,18 @@ train: { epochs: 1 }
   });
 
   test('dataset prepare --queue fills the same cache as a local run', async () => {
-    const ws = [startWorker(url, [], 150), startWorker(url, [], 150)];
-    const local = cli(
-      ['dataset', 'prepare', '--config', join(dir, 'train.yaml'), '--cache-dir', join(dir, 'c-local')],
-      120_000,
-    );
-    assert.equal(local.status, 0, local.out);
-    const run = spawnCli([
+    const prepare = (cache: string) => [
       'dataset',
       'prepare',
       '--config',
       join(dir, 'train.yaml'),
       '--cache-dir',
-      join(dir, 'c-queued'),
-      '--queue',
-      url,
-    ]);
+      join(dir, cache),
+    ];
+    const ws = [startWorker(url, [], 150), startWorker(url, [], 150)];
+    const local = cli(prepare('c-local'), 120_000);
+    assert.equal(local.status, 0, local.out);
+    const run = spawnCli([...prepare('c-queued'), '--queue', url]);
     await killInFirstJob(ws[0]!, 30_000);
     assert.equal(await exitOf(run.p, 90_000), 0, run.log());
     assert.match(run.log(), /30 clips, 30 computed, 0 already cached, 0 skipped/);
@@ -127,19 +123,7 @@ train: { epochs: 1 }
     const b = memo(join(dir, 'c-queued'));
     assert.deepEqual(Object.keys(b).sort(), Object.keys(a).sort());
     // A rerun finds everything cached.
-    const again = cli(
-      [
-        'dataset',
-        'prepare',
-        '--config',
-        join(dir, 'train.yaml'),
-        '--cache-dir',
-        join(dir, 'c-queued'),
-        '--queue',
-        url,
-      ],
-      60_000,
-    );
+    const again = cli([...prepare('c-queued'), '--queue', url], 60_000);
     assert.match(again.out, /30 clips, 0 computed, 30 already cached/);
     ws[1]!.p.kill('SIGTERM');
     const bad = cli(['features', join(dir, 'in'), '--out', join(dir, 'x.npy'), '--queue', url], 30_000);
