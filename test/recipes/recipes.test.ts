@@ -9,12 +9,12 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { main } from '../../src/cli/main.js';
 import { parseCsv } from '../../src/data/csv.js';
 import { loadManifest, readSampleSubmission } from '../../src/data/index.js';
 import { scoreFiles } from '../../src/metrics/node/submission.js';
 import { loadPipelineConfig, stageTrainConfig } from '../../src/pipelines/config.js';
 import { loadTrainConfig } from '../../src/train/config.js';
+import { runMain as run } from '../cli/helpers.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const ESC = join(ROOT, '../shared/data/esc10/meta.csv');
@@ -22,25 +22,6 @@ const FSDD = join(ROOT, '../shared/data/fsdd/meta.csv');
 const RECIPES = join(ROOT, 'configs/recipes');
 const tmp = mkdtempSync(join(tmpdir(), 'audiotag-recipes-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
-
-/** Runs the CLI in process; stderr is captured (stdout carries the test runner's events). */
-async function run(...args: string[]): Promise<{ code: number; err: string }> {
-  let err = '';
-  const e = process.stderr.write.bind(process.stderr);
-  process.stderr.write = ((s: string) => {
-    err += s;
-    return true;
-  }) as typeof process.stderr.write;
-  // main() returns process.exitCode when set, and the test runner sets it to 1 after a failed test.
-  const before = process.exitCode;
-  process.exitCode = undefined;
-  try {
-    return { code: await main(args), err };
-  } finally {
-    process.stderr.write = e;
-    process.exitCode = before;
-  }
-}
 
 async function ok(...args: string[]): Promise<void> {
   const r = await run(...args);
@@ -111,6 +92,34 @@ const TINY = [
   '8',
   '--quiet',
 ];
+
+/** `audiotag train` of a recipe on `manifest`, tiny; `extra` flags last. */
+const train = (recipe: string, out: string, manifest: string, ...extra: string[]) =>
+  ok(
+    ...['train', '--config', join(RECIPES, recipe), '--out', out, '--data.manifest', manifest],
+    ...TINY,
+    ...extra,
+  );
+
+/** A tiny pipeline run on the fat2019 layout `d`: 2 folds, 1 epoch, in-process loading, 64-frame crops. */
+const tinyPipeline = (d: string) => [
+  ...['--curated', join(d, 'train_curated.csv'), '--noisy', join(d, 'train_noisy.csv'), '--folds', '2'],
+  ...['--minSteps', 'null', '--overrides.all.train.epochs', '1', '--overrides.all.loader.workers', '0'],
+  ...['--overrides.all.loader.batchSize', '8', '--overrides.all.crop.frames', '64'],
+  ...['--overrides.all.crop.evalHop', '64', '--quiet'],
+];
+
+/** `audiotag predict --format kaggle` of `models` over `d`'s sample submission; the submission's path. */
+async function kaggle(models: string[], d: string, name: string, ...extra: string[]): Promise<string> {
+  const out = join(tmp, name);
+  await ok(
+    'predict',
+    ...models.flatMap((m) => ['--model', m]),
+    join(d, 'sample_submission.csv'),
+    ...['--out', out, '--format', 'kaggle', ...extra, '--workers', '0', '--quiet'],
+  );
+  return join(out, 'submission.csv');
+}
 
 // The conversions, once for the whole file (every recipe below reads one).
 before(async () => {
@@ -198,96 +207,37 @@ describe('the recipes, end to end on the converted data (tiny runs)', () => {
   test('fsd2018-starter: conv1d + MFCC CNN, geometric fold ensemble, top-3 submission', async () => {
     const d = DATA.fsd2018;
     const runs = ['conv1d', 'mfcc'].map((m) => join(tmp, `fsd2018-${m}`));
-    await ok(
-      'train',
-      '--config',
-      join(RECIPES, 'fsd2018-starter-conv1d.yaml'),
-      '--out',
+    await train(
+      'fsd2018-starter-conv1d.yaml',
       runs[0]!,
-      '--data.manifest',
       join(d, 'train.csv'),
-      ...TINY,
       '--model.config.channels',
       '[8,8,8,16]',
     );
-    await ok(
-      'train',
-      '--config',
-      join(RECIPES, 'fsd2018-starter-mfcc.yaml'),
-      '--out',
-      runs[1]!,
-      '--data.manifest',
-      join(d, 'train.csv'),
-      ...TINY,
-    );
-    const out = join(tmp, 'fsd2018-sub');
-    await ok(
-      'predict',
-      '--model',
-      runs[0]!,
-      '--model',
-      runs[1]!,
-      join(d, 'sample_submission.csv'),
-      '--out',
-      out,
-      '--format',
-      'kaggle',
-      '--ensemble',
-      'geometric',
-      '--workers',
-      '0',
-      '--quiet',
-    );
+    await train('fsd2018-starter-mfcc.yaml', runs[1]!, join(d, 'train.csv'));
+    const sub = await kaggle(runs, d, 'fsd2018-sub', '--ensemble', 'geometric');
     const classes = (await loadManifest({ path: join(d, 'train.csv') })).dataset.classes;
-    checkTop3(join(out, 'submission.csv'), join(d, 'sample_submission.csv'), classes);
-    const s = await score(join(d, 'test_labels.csv'), join(out, 'submission.csv'));
+    checkTop3(sub, join(d, 'sample_submission.csv'), classes);
+    const s = await score(join(d, 'test_labels.csv'), sub);
     assert.ok(s.map3! >= 0 && s.map3! <= 1);
   });
 
   test('speech30: ResNet with OHEM + label smoothing + EMA, TTA, submission over testing_list.txt', async () => {
     const d = DATA.speech30;
     const run1 = join(tmp, 'speech30-resnet');
-    await ok(
-      'train',
-      '--config',
-      join(RECIPES, 'speech30-resnet.yaml'),
-      '--out',
-      run1,
-      '--data.manifest',
-      d,
-      ...TINY,
-      '--model.config.baseWidth',
-      '4',
-    );
+    await train('speech30-resnet.yaml', run1, d, '--model.config.baseWidth', '4');
     // The second model's config is valid as shipped (trained in the documented runs, not here).
     loadTrainConfig({ file: join(RECIPES, 'speech30-efficientnet.yaml'), overrides: [['data.manifest', d]] });
     const metrics = JSON.parse(readFileSync(join(run1, 'metrics.json'), 'utf8'));
     assert.equal(metrics.complete, true);
     assert.equal(metrics.metrics.accuracy.per_fold.length, 2);
-    const out = join(tmp, 'speech30-sub');
-    await ok(
-      'predict',
-      '--model',
-      run1,
-      join(d, 'sample_submission.csv'),
-      '--audio-dir',
-      d,
-      '--out',
-      out,
-      '--format',
-      'kaggle',
-      '--tta',
-      '2',
-      '--workers',
-      '0',
-      '--quiet',
-    );
+    const sub = await kaggle([run1], d, 'speech30-sub', '--audio-dir', d, '--tta', '2');
     const classes = (await loadManifest({ path: d })).dataset.classes;
-    checkTop3(join(out, 'submission.csv'), join(d, 'sample_submission.csv'), classes);
+    checkTop3(sub, join(d, 'sample_submission.csv'), classes);
     // The test list is what gets predicted, and it never trained.
     const testList = readFileSync(join(d, 'testing_list.txt'), 'utf8').trim().split('\n');
     assert.deepEqual(
-      table(join(out, 'submission.csv')).rows.map((r) => r[0]),
+      table(sub).rows.map((r) => r[0]),
       testList,
     );
     const oof = table(join(run1, 'oof.csv')).rows.map((r) => r[0]);
@@ -301,20 +251,16 @@ describe('the recipes, end to end on the converted data (tiny runs)', () => {
     const d = DATA.fat2019;
     const out = join(tmp, 'fat2019-8th');
     await ok(
-      ...['pipeline', 'warmup', '--config', join(RECIPES, 'fat2019-8th.yaml'), '--out', out],
-      ...['--curated', join(d, 'train_curated.csv'), '--noisy', join(d, 'train_noisy.csv'), '--folds', '2'],
       ...[
-        '--minSteps',
-        'null',
-        '--overrides.all.train.epochs',
-        '1',
-        '--overrides.all.loader.workers',
-        '0',
-        '--overrides.all.loader.batchSize',
-        '8',
+        'pipeline',
+        'warmup',
+        '--config',
+        join(RECIPES, 'fat2019-8th.yaml'),
+        '--out',
+        out,
+        ...tinyPipeline(d),
       ],
       ...['--overrides.all.model.config.channels', '[4,8,8,16]', '--overrides.all.model.config.hidden', '16'],
-      ...['--overrides.all.crop.frames', '64', '--overrides.all.crop.evalHop', '64', '--quiet'],
     );
     // The VGG16-BN pipeline reads the same data with the same keys.
     const vgg = loadPipelineConfig(join(RECIPES, 'fat2019-8th-vgg-pipeline.yaml'), [
@@ -322,21 +268,10 @@ describe('the recipes, end to end on the converted data (tiny runs)', () => {
     ]);
     assert.equal(stageTrainConfig(vgg, 'stage1').model.name, 'vgg16-bn');
     assert.equal(vgg.folds, 10);
-    const sub = join(tmp, 'fat2019-8th-sub');
-    await ok(
-      'predict',
-      ...['stage2', 'stage3', 'stage4'].flatMap((s) => ['--model', join(out, s)]),
-      join(d, 'sample_submission.csv'),
-      '--out',
-      sub,
-      '--format',
-      'kaggle',
-      '--workers',
-      '0',
-      '--quiet',
-    );
-    checkWide(join(sub, 'submission.csv'), join(d, 'sample_submission.csv'));
-    const s = await score(join(d, 'test_labels.csv'), join(sub, 'submission.csv'));
+    const stages = ['stage2', 'stage3', 'stage4'].map((s) => join(out, s));
+    const sub = await kaggle(stages, d, 'fat2019-8th-sub');
+    checkWide(sub, join(d, 'sample_submission.csv'));
+    const s = await score(join(d, 'test_labels.csv'), sub);
     assert.ok(s.lwlrap! > 0 && s.lwlrap! <= 1);
   });
 
@@ -345,19 +280,7 @@ describe('the recipes, end to end on the converted data (tiny runs)', () => {
     const out = join(tmp, 'fat2019-daisukelab');
     await ok(
       ...['pipeline', 'pretrain', '--config', join(RECIPES, 'fat2019-daisukelab.yaml'), '--out', out],
-      ...['--curated', join(d, 'train_curated.csv'), '--noisy', join(d, 'train_noisy.csv'), '--folds', '2'],
-      ...[
-        '--minSteps',
-        'null',
-        '--overrides.all.train.epochs',
-        '1',
-        '--overrides.all.loader.workers',
-        '0',
-        '--overrides.all.loader.batchSize',
-        '8',
-      ],
-      ...['--overrides.all.model.config.baseWidth', '4', '--overrides.all.crop.frames', '64'],
-      ...['--overrides.all.crop.evalHop', '64', '--quiet'],
+      ...[...tinyPipeline(d), '--overrides.all.model.config.baseWidth', '4'],
     );
     const cfg = stageTrainConfig(
       loadPipelineConfig(join(RECIPES, 'fat2019-daisukelab.yaml'), [
@@ -369,23 +292,8 @@ describe('the recipes, end to end on the converted data (tiny runs)', () => {
     // The fine-tuned models were trained on APD features.
     const ckpt = JSON.parse(readFileSync(join(out, 'stage2', 'fold0', 'best', 'config.json'), 'utf8'));
     assert.equal(ckpt.featureConfig.format, 'apd');
-    const sub = join(tmp, 'fat2019-daisukelab-sub');
-    await ok(
-      'predict',
-      '--model',
-      join(out, 'stage2'),
-      join(d, 'sample_submission.csv'),
-      '--out',
-      sub,
-      '--format',
-      'kaggle',
-      '--tta',
-      '2',
-      '--workers',
-      '0',
-      '--quiet',
-    );
-    checkWide(join(sub, 'submission.csv'), join(d, 'sample_submission.csv'));
+    const sub = await kaggle([join(out, 'stage2')], d, 'fat2019-daisukelab-sub', '--tta', '2');
+    checkWide(sub, join(d, 'sample_submission.csv'));
   });
 
   test('birdclef: SED teacher → distilled student → ONNX → soundscapes with smoothing and boost → submission', async () => {
@@ -393,30 +301,9 @@ describe('the recipes, end to end on the converted data (tiny runs)', () => {
     const small = ['--model.config.channels', '[4,8,8,16]', '--crop.frames', '64', '--crop.evalHop', '64'];
     const teacher = join(tmp, 'birdclef');
     const student = join(tmp, 'birdclef-student');
-    await ok(
-      'train',
-      '--config',
-      join(RECIPES, 'birdclef.yaml'),
-      '--out',
-      teacher,
-      '--data.manifest',
-      join(d, 'train_metadata.csv'),
-      ...TINY,
-      ...small,
-    );
-    await ok(
-      'train',
-      '--config',
-      join(RECIPES, 'birdclef-student.yaml'),
-      '--out',
-      student,
-      '--data.manifest',
-      join(d, 'train_metadata.csv'),
-      '--labels.distill.teacher',
-      join(teacher, 'oof.csv'),
-      ...TINY,
-      ...small,
-    );
+    await train('birdclef.yaml', teacher, join(d, 'train_metadata.csv'), ...small);
+    const distill = ['--labels.distill.teacher', join(teacher, 'oof.csv')];
+    await train('birdclef-student.yaml', student, join(d, 'train_metadata.csv'), ...distill, ...small);
     const onnx = join(tmp, 'birdclef.onnx');
     await ok('export', student, '--all-folds', '--frontend', '--out', onnx);
     const out = join(tmp, 'birdclef-sub');
