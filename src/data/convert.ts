@@ -24,6 +24,7 @@ import {
 import { basename, extname, join, relative, resolve } from 'node:path';
 import { loadAudio, writeWav } from '../audio/io.js';
 import { OptionError } from '../core/errors.js';
+import { concatFloat32 } from '../core/ndarray.js';
 import { mixSeed, Random, STREAM } from '../core/random.js';
 import { corruptLabels } from '../noisy/labels.js';
 import { makeFolds } from './folds.js';
@@ -437,13 +438,7 @@ export async function convertDataset(source: ManifestSpec, opts: ConvertOptions)
             labelsPerWindow.push(w === 0 || inside >= rate ? items[i]!.labels[0]! : 'nocall');
           }
         }
-        const total = parts.reduce((a, p) => a + p.length, 0);
-        const y = new Float32Array(total);
-        let at = 0;
-        for (const p of parts) {
-          y.set(p, at);
-          at += p.length;
-        }
+        const y = concatFloat32(parts);
         const file = `${audioId}_${site}_20210101.wav`;
         await writeWav(join(out, 'train_soundscapes', file), { sampleRate: rate, channels: [y] });
         labelsPerWindow.forEach((birds, w) => {

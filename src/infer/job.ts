@@ -6,6 +6,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../core/atomic-file.js';
+import { concatFloat32 } from '../core/ndarray.js';
 import type { ManifestFormat } from '../data/index.js';
 import { resolveModelSources } from './backend.js';
 import { combine, poolWindows } from './ensemble.js';
@@ -256,15 +257,7 @@ export async function predict(o: PredictJobOptions): Promise<PredictSummary> {
     if (tagger.method === 'rank' && tagger.models.length > 1) {
       const raws = finished.map((it) => load(it.id));
       const rows = raws.reduce((a, r) => a + r.windows.length, 0);
-      const mats = tagger.models.map((_, m) => {
-        const x = new Float32Array(rows * c);
-        let at = 0;
-        for (const r of raws) {
-          x.set(r.perModel[m]!, at);
-          at += r.perModel[m]!.length;
-        }
-        return x;
-      });
+      const mats = tagger.models.map((_, m) => concatFloat32(raws.map((r) => r.perModel[m]!)));
       const all = combine('rank', mats, rows, c, tagger.weights);
       const pooling = post.pooling ?? tagger.defaultPooling();
       const clipMats = tagger.models.map((_, m) => {

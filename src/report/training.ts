@@ -5,6 +5,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { warnOnce } from '../core/log.js';
+import { concatFloat32 } from '../core/ndarray.js';
 import { chart, type VegaLiteSpec } from './charts.js';
 import { embeddingMapChart, foldMaps, MAP_SEED } from './embedding-map.js';
 import { type EvaluationInput, evaluationSections } from './evaluation.js';
@@ -53,14 +54,7 @@ function readOof(runDir: string, nClasses: number): { ids: string[]; scores: Flo
         .filter(existsSync);
   if (files.length === 0) return null;
   const parts = files.map((f) => readScoresFile(f, nClasses));
-  const ids = parts.flatMap((p) => p.ids);
-  const scores = new Float32Array(ids.length * nClasses);
-  let at = 0;
-  for (const p of parts) {
-    scores.set(p.scores, at);
-    at += p.scores.length;
-  }
-  return { ids, scores };
+  return { ids: parts.flatMap((p) => p.ids), scores: concatFloat32(parts.map((p) => p.scores)) };
 }
 
 export type LogRecord = Record<string, number | boolean> & { fold: number; epoch: number };

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { chirp, measureSweep } from '../../bench/resample-meter.js';
 import { audioAddon, audioInfo, loadAudio, resampleAudio } from '../../src/audio/index.js';
+import { concatFloat32 } from '../../src/core/ndarray.js';
 import { ESC10_FLAC, maxAbsDiff, PHIL_MP3, ROOT, run, SHARED, soxDecode, tempDir } from './helpers.js';
 
 const addon = audioAddon();
@@ -157,12 +158,7 @@ test('soxr: aliasing and pass-band residual under -100 dB; streaming = one shot;
   const parts: Float32Array[] = [];
   for (let i = 0; i < x.length; i += 7777) parts.push(s.process(x.subarray(i, i + 7777)));
   parts.push(s.flush());
-  const streamed = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    streamed.set(p, o);
-    o += p.length;
-  }
+  const streamed = concatFloat32(parts);
   assert.equal(maxAbsDiff(streamed.subarray(0, once.length), once), 0);
   assert.throws(() => resampleAudio(x, 16000, 0), RangeError);
 });

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { loadAudio, writeWav } from '../../src/audio/index.js';
 import { augmentationFromSpec } from '../../src/augment/index.js';
+import { concatFloat32 } from '../../src/core/ndarray.js';
 import { parseCsv } from '../../src/data/csv.js';
 import * as E from '../../src/engine/index.js';
 import { exportRun } from '../../src/export/export.js';
@@ -49,12 +50,7 @@ before(async () => {
       loadAudio(join(FSDD_AUDIO, n)),
     ),
   );
-  longSamples = new Float32Array(parts.reduce((a, p) => a + p.channels[0]!.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    longSamples.set(p.channels[0]!, at);
-    at += p.channels[0]!.length;
-  }
+  longSamples = concatFloat32(parts.map((p) => p.channels[0]!));
   await writeWav(
     join(input, 'long.wav'),
     { sampleRate: 8000, channels: [longSamples] },

@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { type Browser, chromium } from 'playwright-core';
 import YAML from 'yaml';
 import { loadAudio, writeWav } from '../../src/audio/index.js';
+import { concatFloat32 } from '../../src/core/ndarray.js';
 import { FSDD, runCli, SHARED, tempDir } from '../train/helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -133,12 +134,7 @@ describe('reports in headless Chromium', { timeout: 300_000 }, () => {
         assert.equal(a.sampleRate, 8000);
         parts.push(a.channels[0]!, new Float32Array(2400));
       }
-    const samples = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const p of parts) {
-      samples.set(p, at);
-      at += p.length;
-    }
+    const samples = concatFloat32(parts);
     const wav = join(dir, 'recording.wav');
     await writeWav(wav, { sampleRate: 8000, channels: [samples] });
     const duration = samples.length / 8000;

@@ -7,6 +7,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadAudio, writeWav } from '../../src/audio/index.js';
+import { concatFloat32 } from '../../src/core/ndarray.js';
 import type { TagResult } from '../../src/infer/tagger.js';
 import { longSpectrogram, writePredictionReport } from '../../src/report/prediction.js';
 import { SHARED, tempDir } from '../train/helpers.js';
@@ -23,12 +24,7 @@ test('a long recording: pooled spectrogram, silence at the floor, a light page',
     assert.equal(a.sampleRate, sr);
     parts.push(a.channels[0]!);
   }
-  const x = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    x.set(p, at);
-    at += p.length;
-  }
+  const x = concatFloat32(parts);
   const duration = x.length / sr;
   assert.ok(duration > 70, `${duration} s: long enough to be read in chunks`);
   const wav = join(dir, 'long.wav');

@@ -12,6 +12,7 @@ import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { loadAudio, writeWav } from '../../src/audio/index.js';
+import { concatFloat32 } from '../../src/core/ndarray.js';
 import { readExportMeta } from '../../src/export/onnx-runtime.js';
 import { Tagger } from '../../src/infer/tagger.js';
 import { createServer, type JobOutput, type JobPayload, startWorker } from '../../src/serve/server.js';
@@ -96,12 +97,7 @@ async function longRecording(): Promise<{ file: string; seconds: number }> {
     const a = await loadAudio(join(FSDD_AUDIO, `${d}_george_${[1, 2, 3][parts.length % 3]}.wav`));
     parts.push(a.channels[0]!, new Float32Array(2400));
   }
-  const long = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    long.set(p, at);
-    at += p.length;
-  }
+  const long = concatFloat32(parts);
   if (!existsSync(file)) await writeWav(file, { sampleRate: 8000, channels: [long] });
   return { file, seconds: long.length / 8000 };
 }
