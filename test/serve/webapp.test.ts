@@ -232,6 +232,14 @@ test('with an API key and a duration limit: the key unlocks the pages, a long re
     const page = await newPage();
     await page.goto(url2);
     await page.getByText('Server: needs an API key').waitFor({ timeout: 20_000 });
+    // The pages that need the server say where the key goes.
+    for (const route of ['#/models/run', '#/live']) {
+      await page.goto(`${url2}/${route}`);
+      await page
+        .getByText('The server needs an API key: enter it under "Server settings"')
+        .waitFor({ timeout: 20_000 });
+    }
+    await page.goto(`${url2}/#/tag`);
     await page.locator('summary', { hasText: 'Server settings' }).click();
     await page.getByLabel('API key').fill(key);
     await page.getByLabel('API key').press('Tab');

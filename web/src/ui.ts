@@ -13,3 +13,14 @@ export function el<K extends keyof HTMLElementTagNameMap>(
 export function fmt(x: number, digits = 3): string {
   return x.toFixed(digits);
 }
+
+/** The note of a page that needs the server when the server wants an API key: where to enter it. */
+export function apiKeyNote(): HTMLParagraphElement {
+  return el(
+    'p',
+    { class: 'note' },
+    'The server needs an API key: enter it under "Server settings" on the ',
+    el('a', { href: '#/tag' }, 'Tag files'),
+    ' page.',
+  );
+}

@@ -4,7 +4,7 @@
 // site, from an exported model.onnx file picked here (audiotag export --frontend).
 import { apiHeaders, apiUrl, getApiKey, serverState } from '../env.js';
 import { mountLive } from '../live/index.js';
-import { el } from '../ui.js';
+import { apiKeyNote, el } from '../ui.js';
 
 /** The classes an exported model lists in its metadata (loaded only on the static site). */
 async function classesOf(f: File): Promise<string[]> {
@@ -58,15 +58,7 @@ export async function showLive(root: HTMLElement): Promise<() => void> {
     }
     mount(modelUrl, m.classes);
   } else if (s.kind === 'locked') {
-    root.append(
-      el(
-        'p',
-        { class: 'note' },
-        'The server needs an API key: enter it under "Server settings" on the ',
-        el('a', { href: '#/tag' }, 'Tag files'),
-        ' page.',
-      ),
-    );
+    root.append(apiKeyNote());
   } else {
     // Static site: the user picks an exported model; its classes are in its metadata (the live code reads them).
     const input = el('input', { id: 'onnx-file', type: 'file', accept: '.onnx' });

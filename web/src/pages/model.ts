@@ -2,7 +2,7 @@
 // its training report (confusion matrices, precision-recall/ROC/calibration curves, training curves),
 // drawn by src/report when the run trained and served by GET /v1/models/:id/charts/:name.svg.
 import { apiHeaders, apiUrl, serverState } from '../env.js';
-import { el, fmt } from '../ui.js';
+import { apiKeyNote, el, fmt } from '../ui.js';
 
 interface ReportJson {
   id: string;
@@ -24,15 +24,7 @@ interface ReportJson {
 
 function needsServer(root: HTMLElement, reason: string): () => void {
   if (/API key/.test(reason)) {
-    root.append(
-      el(
-        'p',
-        { class: 'note' },
-        'The server needs an API key: enter it under "Server settings" on the ',
-        el('a', { href: '#/tag' }, 'Tag files'),
-        ' page.',
-      ),
-    );
+    root.append(apiKeyNote());
     return () => {};
   }
   root.append(
