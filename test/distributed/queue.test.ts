@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { writeWav } from '../../src/audio/index.js';
 import { loadAudio } from '../../src/audio/io.js';
+import { concatFloat32 } from '../../src/core/ndarray.js';
 import { redisConnection } from '../../src/distributed/bullmq-predict.js';
 import {
   assertCsvClose,
@@ -73,45 +74,31 @@ train: { epochs: 1, metrics: [accuracy], threads: 1, monitor: last }
         parts.push(x);
         n += x.length;
       }
-      const y = new Float32Array(n);
-      let at = 0;
-      for (const x of parts) {
-        y.set(x, at);
-        at += x.length;
-      }
-      await writeWav(join(dir, 'long', name), { sampleRate: 8000, channels: [y] });
+      await writeWav(join(dir, 'long', name), { sampleRate: 8000, channels: [concatFloat32(parts)] });
     }
     url = await startRedis();
   });
 
   after(() => rmSync(dir, { recursive: true, force: true }));
 
+  /** `audiotag predict` of the tiny run over dir/input into dir/out, no worker threads (add --queue for BullMQ). */
+  const predict = (input: string, out: string) => [
+    'predict',
+    '--model',
+    join(dir, 'run'),
+    join(dir, input),
+    '--out',
+    join(dir, out),
+    '--workers',
+    '0',
+  ];
+
   test("the outputs equal a local run; the killed worker's job is done by the other", async () => {
-    const local = cli([
-      'predict',
-      '--model',
-      join(dir, 'run'),
-      join(dir, 'in'),
-      '--out',
-      join(dir, 'local'),
-      '--workers',
-      '0',
-    ]);
+    const local = cli(predict('in', 'local'));
     assert.equal(local.status, 0, local.out);
     const w1 = startWorker(url);
     const w2 = startWorker(url);
-    const pred = spawnCli([
-      'predict',
-      '--model',
-      join(dir, 'run'),
-      join(dir, 'in'),
-      '--out',
-      join(dir, 'queued'),
-      '--workers',
-      '0',
-      '--queue',
-      url,
-    ]);
+    const pred = spawnCli([...predict('in', 'queued'), '--queue', url]);
     // Kill worker 1 in the middle of its first job (while the test delay holds it).
     const started = await killInFirstJob(w1, 30_000);
     const code = await exitOf(pred.p, 120_000);
@@ -130,33 +117,11 @@ train: { epochs: 1, metrics: [accuracy], threads: 1, monitor: last }
   });
 
   test('long recordings go out as chunks (3 workers, one killed) and gather into the local outputs', async () => {
-    const local = cli([
-      'predict',
-      '--model',
-      join(dir, 'run'),
-      join(dir, 'long'),
-      '--out',
-      join(dir, 'long-local'),
-      '--workers',
-      '0',
-    ]);
+    const local = cli(predict('long', 'long-local'));
     assert.equal(local.status, 0, local.out);
     const ws = [startWorker(url), startWorker(url), startWorker(url)];
     // 20-s chunks: 5 of a.wav and 4 of b.wav (window 1 s, hop 0.5 s).
-    const pred = spawnCli([
-      'predict',
-      '--model',
-      join(dir, 'run'),
-      join(dir, 'long'),
-      '--out',
-      join(dir, 'long-queued'),
-      '--workers',
-      '0',
-      '--queue',
-      url,
-      '--chunk-seconds',
-      '20',
-    ]);
+    const pred = spawnCli([...predict('long', 'long-queued'), '--queue', url, '--chunk-seconds', '20']);
     const started = await killInFirstJob(ws[0]!, 30_000);
     assert.match(started, /\(chunk \d+\)$/);
     assert.equal(await exitOf(pred.p, 120_000), 0, pred.log());
