@@ -63,31 +63,23 @@ export function addDatasetPrepare(dataset: Command): void {
       const paths = data.dataset.items.map((it) => it.path);
       const { defaultCacheDir } = await import('../../data/loader.js');
       const { FeatureCache } = await import('../../features/node/cache.js');
-      const { createProgress } = await import('../progress.js');
       const cache = await FeatureCache.open(
         f.cacheDir ?? config.loader.cacheDir ?? defaultCacheDir(),
         config.features,
       );
-      const { queueFanout } = await import('./features.js');
-      const fanout =
-        f.queue === undefined
-          ? null
-          : await queueFanout(f.queue, cache.config, backend as 'js' | 'engine' | 'auto');
-      const progress = createProgress('prepare', paths.length, { unit: 'clips', quiet: f.quiet || f.json });
-      let r: Awaited<ReturnType<typeof prepareCache>>;
-      try {
-        r = await prepareCache(cache, paths, {
-          // With --queue, --threads is the number of clips in flight on the queue.
-          threads: threads ?? (fanout ? 64 : undefined),
+      const { runClipBatch } = await import('./features.js');
+      const r = await runClipBatch(
+        {
+          what: 'prepare',
+          total: paths.length,
+          queue: f.queue,
+          quiet: !!(f.quiet || f.json),
+          threads,
+          config: cache.config,
           backend: backend as 'js' | 'engine' | 'auto',
-          onProgress: (p) => progress.update(p.done),
-          onBad: (path, reason) => process.stderr.write(`audiotag: skipping ${path}: ${reason}\n`),
-          ...(fanout ? { runToFile: fanout.runToFile } : {}),
-        });
-      } finally {
-        await fanout?.close();
-      }
-      progress.stop();
+        },
+        (o) => prepareCache(cache, paths, o),
+      );
       if (f.quiet) return;
       const summary = {
         config: f.config,

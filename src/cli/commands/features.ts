@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import YAML from 'yaml';
 import { loadAudio } from '../../audio/index.js';
 import { writeFileAtomic } from '../../core/atomic-file.js';
+import type { FeatureFanout } from '../../distributed/bullmq-features.js';
 import {
   computeFeatures,
   FEATURE_FORMATS,
@@ -17,6 +18,7 @@ import {
   resolveFeatureConfig,
   WINDOW_NAMES,
 } from '../../features/index.js';
+import type { BatchOptions } from '../../features/node/batch.js';
 import { encodeNpy } from '../../features/npy.js';
 import { renderSpectrogramFigurePng } from '../../report/spectrogram-figure.js';
 import { type Colormap, renderSpectrogramPng } from '../../report/spectrogram-png.js';
@@ -176,17 +178,52 @@ async function longFeaturesToNpy(input: string, config: FeatureConfig, f: Flags)
   return true;
 }
 
-/** `--queue URL`: the clips go to `audiotag worker` processes (src/distributed/bullmq-features.ts). */
-export async function queueFanout(url: string, config: FeatureConfig, backend: 'auto' | 'engine' | 'js') {
-  const { redisConnection, reachRedis } = await import('../../distributed/bullmq-predict.js');
-  try {
-    redisConnection('--queue', url);
-  } catch (e) {
-    throw new UsageError((e as Error).message);
+/**
+ * Runs `work` (extractToDir or prepareCache) with the options `features --out-dir` and `dataset prepare`
+ * share: a progress bar named `what` over `total` clips, skipped clips reported on stderr, and with
+ * `--queue URL` the clips computed by `audiotag worker` processes (src/distributed/bullmq-features.ts),
+ * `threads` then counting the clips in flight (default 64).
+ */
+export async function runClipBatch<R>(
+  o: {
+    what: string;
+    total: number;
+    queue?: string;
+    quiet: boolean;
+    threads?: number;
+    config: FeatureConfig;
+    backend: 'auto' | 'engine' | 'js';
+  },
+  work: (opts: BatchOptions) => Promise<R>,
+): Promise<R> {
+  let fanout: FeatureFanout | null = null;
+  if (o.queue !== undefined) {
+    const { redisConnection, reachRedis } = await import('../../distributed/bullmq-predict.js');
+    try {
+      redisConnection('--queue', o.queue);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    await reachRedis('--queue', o.queue);
+    const queued = await import('../../distributed/bullmq-features.js');
+    fanout = new queued.FeatureFanout(o.queue, o.config, o.backend);
   }
-  await reachRedis('--queue', url);
-  const { FeatureFanout } = await import('../../distributed/bullmq-features.js');
-  return new FeatureFanout(url, config, backend);
+  const { createProgress } = await import('../progress.js');
+  const progress = createProgress(o.what, o.total, { unit: 'clips', quiet: o.quiet });
+  let r: R;
+  try {
+    r = await work({
+      threads: o.threads ?? (fanout ? 64 : undefined),
+      backend: o.backend,
+      onProgress: (p) => progress.update(p.done),
+      onBad: (path, reason) => process.stderr.write(`audiotag: skipping ${path}: ${reason}\n`),
+      ...(fanout ? { runToFile: fanout.runToFile } : {}),
+    });
+  } finally {
+    await fanout?.close();
+  }
+  progress.stop();
+  return r;
 }
 
 /** `--out-dir`: every clip of a folder or manifest on the worker pool (src/features/node/batch.ts). */
@@ -198,26 +235,21 @@ async function batchFeatures(input: string, outDir: string, config: FeatureConfi
   // libtorch's STFT in each worker when it loads, with one OpenMP thread per worker; else TypeScript.
   const backend = preferOneOpenMpThread() ? 'auto' : 'js';
   const { extractToDir, listBatchInputs } = await import('../../features/node/batch.js');
-  const { createProgress } = await import('../progress.js');
   const inputs = await listBatchInputs(input).catch((e: Error) => {
     throw new UsageError(e.message);
   });
-  const fanout = f.queue === undefined ? null : await queueFanout(f.queue, config, backend);
-  const progress = createProgress('features', inputs.length, { unit: 'clips', quiet: f.quiet || f.json });
-  let r: Awaited<ReturnType<typeof extractToDir>>;
-  try {
-    r = await extractToDir(inputs, outDir, config, {
-      // With --queue, --threads is the number of clips in flight on the queue.
-      threads: threads ?? (fanout ? 64 : undefined),
+  const r = await runClipBatch(
+    {
+      what: 'features',
+      total: inputs.length,
+      queue: f.queue,
+      quiet: !!(f.quiet || f.json),
+      threads,
+      config,
       backend,
-      onProgress: (p) => progress.update(p.done),
-      onBad: (path, reason) => process.stderr.write(`audiotag: skipping ${path}: ${reason}\n`),
-      ...(fanout ? { runToFile: fanout.runToFile } : {}),
-    });
-  } finally {
-    await fanout?.close();
-  }
-  progress.stop();
+    },
+    (o) => extractToDir(inputs, outDir, config, o),
+  );
   if (f.quiet) return;
   process.stdout.write(
     f.json
