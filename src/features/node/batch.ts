@@ -4,14 +4,14 @@
 // prepareCache; resumable: a clip whose .npy exists (written atomically, so it is whole) is not redone while
 // config.json matches; bad clips are reported once and listed in the index with their reason.
 import type { Dirent } from 'node:fs';
-import { access, mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { AUDIO_EXTENSIONS, readManifest } from '../../data/index.js';
 import { canonicalConfig, type FeatureConfig } from '../config.js';
 import { decodeNpy } from '../npy.js';
 import { type FeatureBackend, FeatureWorkerPool, resolveBackend } from './extract.js';
-import type { PrepareProgress } from './prepare.js';
+import { clipProgress, exists, failureReason, type PrepareProgress } from './prepare.js';
 
 export interface BatchInput {
   /** Absolute path of the audio file. */
@@ -112,15 +112,7 @@ export async function extractToDir(
     );
   if (existing === null) await writeFile(cfgFile, canon);
   const total = inputs.length;
-  const p: PrepareProgress = {
-    done: 0,
-    total,
-    computed: 0,
-    cached: 0,
-    failed: 0,
-    clipsPerS: 0,
-    etaS: Number.NaN,
-  };
+  const { p, report } = clipProgress(total, t0, opts.onProgress);
   const rows: string[] = new Array(total);
   const threads = Math.max(1, Math.min(opts.threads ?? availableParallelism(), total));
   let pool: FeatureWorkerPool | null = null;
@@ -135,12 +127,7 @@ export async function extractToDir(
       let shape = '';
       let error = '';
       try {
-        if (
-          await access(out).then(
-            () => true,
-            () => false,
-          )
-        ) {
+        if (await exists(out)) {
           p.cached++;
           shape = decodeNpy(await readFile(out), out).shape.join('x');
         } else {
@@ -153,17 +140,13 @@ export async function extractToDir(
           p.computed++;
         }
       } catch (e) {
-        error = e instanceof Error ? e.message : String(e);
-        while (error.startsWith(`${it.path}: `)) error = error.slice(it.path.length + 2);
+        error = failureReason(it.path, e);
         p.failed++;
         opts.onBad?.(it.path, error);
       }
       rows[i] = [it.path, error ? '' : rel, shape, error].map(csvField).join(',');
       p.done++;
-      const s = (performance.now() - t0) / 1000;
-      p.clipsPerS = p.done / s;
-      p.etaS = (total - p.done) / p.clipsPerS;
-      opts.onProgress?.({ ...p });
+      report();
     }
   };
   try {

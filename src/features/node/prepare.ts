@@ -72,11 +72,41 @@ export function preferOneOpenMpThread(): boolean {
   return process.env.OMP_NUM_THREADS === '1';
 }
 
-async function exists(path: string): Promise<boolean> {
+export async function exists(path: string): Promise<boolean> {
   return access(path).then(
     () => true,
     () => false,
   );
+}
+
+/**
+ * Progress over `total` clips started at `t0` (performance.now()): the counters, and `report()`, which
+ * updates the rate and the estimated time left and hands a copy to `onProgress`.
+ */
+export function clipProgress(total: number, t0: number, onProgress?: (p: PrepareProgress) => void) {
+  const p: PrepareProgress = {
+    done: 0,
+    total,
+    computed: 0,
+    cached: 0,
+    failed: 0,
+    clipsPerS: 0,
+    etaS: Number.NaN,
+  };
+  const report = () => {
+    const s = (performance.now() - t0) / 1000;
+    p.clipsPerS = s > 0 ? p.done / s : 0;
+    p.etaS = p.clipsPerS > 0 ? (total - p.done) / p.clipsPerS : Number.NaN;
+    onProgress?.({ ...p });
+  };
+  return { p, report };
+}
+
+/** Why `path` failed: the error's message without the file name worker and decode errors start with. */
+export function failureReason(path: string, e: unknown): string {
+  let reason = e instanceof Error ? e.message : String(e);
+  while (reason.startsWith(`${path}: `)) reason = reason.slice(path.length + 2);
+  return reason;
 }
 
 /** Computes and stores the cache entries of every path not in the cache yet. */
@@ -91,26 +121,10 @@ export async function prepareCache(
   if (!Number.isInteger(threads))
     throw new Error(`prepareCache: threads must be an integer ≥ 1, got ${opts.threads}`);
   const backend = await resolveBackend(opts.backend ?? 'js', Number.POSITIVE_INFINITY);
-  const p: PrepareProgress = {
-    done: 0,
-    total,
-    computed: 0,
-    cached: 0,
-    failed: 0,
-    clipsPerS: 0,
-    etaS: Number.NaN,
-  };
+  const { p, report } = clipProgress(total, t0, opts.onProgress);
   const failures: { path: string; reason: string }[] = [];
-  const report = () => {
-    const s = (performance.now() - t0) / 1000;
-    p.clipsPerS = s > 0 ? p.done / s : 0;
-    p.etaS = p.clipsPerS > 0 ? (total - p.done) / p.clipsPerS : Number.NaN;
-    opts.onProgress?.({ ...p });
-  };
   const bad = (path: string, e: unknown) => {
-    let reason = e instanceof Error ? e.message : String(e);
-    // Worker and decode errors start with the file name; the reason is what follows.
-    while (reason.startsWith(`${path}: `)) reason = reason.slice(path.length + 2);
+    const reason = failureReason(path, e);
     failures.push({ path, reason });
     p.failed++;
     opts.onBad?.(path, reason);
