@@ -9,6 +9,8 @@ APT_PACKAGES += fluidsynth fluid-soundfont-gm espeak-ng
 # Reports and the web app are tested in Debian's Chromium; the distributed queue runs on Redis;
 # data-parallel training uses libtorch's c10d with Gloo.
 APT_PACKAGES += chromium redis-server libgloo-dev
+# oneDNN's headers: the addon asks libtorch's own oneDNN for Winograd convolutions (native/src/winograd.cc).
+APT_PACKAGES += libdnnl-dev
 # Reference implementations for fixtures and peer benchmarks only (never imported at run time).
 PEER_PACKAGES := python3-torch python3-torchaudio python3-sklearn python3-numpy python3-scipy
 NODE_STAMP := node_modules/.package-lock.json

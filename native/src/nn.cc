@@ -1,6 +1,7 @@
 // nn functional ops, losses, recurrent layers and spectral transforms. Arguments arrive complete
 // (src/engine/functional.ts fills every default), in the order libtorch takes them.
 #include "common.h"
+#include "winograd.h"
 
 namespace audiotag {
 
@@ -21,6 +22,9 @@ at::Tensor Conv(const Napi::CallbackInfo& info, int dims) {
                      : at::conv2d(x, w, b, stride, pad, dilation, groups);
   }
   std::vector<int64_t> padding = IList(info, 4);
+  if (dims == 2) {
+    if (auto y = WinogradConv2d(x, w, b, stride, padding, dilation, groups)) return *y;
+  }
   return dims == 1 ? at::conv1d(x, w, b, stride, padding, dilation, groups)
                    : at::conv2d(x, w, b, stride, padding, dilation, groups);
 }
@@ -64,6 +68,13 @@ c10::optional<c10::string_view> OptStr(const Napi::CallbackInfo& info, size_t i,
 const OpEntry kOps[] = {
     OP("conv1d", { return Wrap(info, Conv(info, 1)); }),
     OP("conv2d", { return Wrap(info, Conv(info, 2)); }),
+    OP("setConvAlgorithm", {
+      std::string a = S(info, 0);
+      if (a != "winograd" && a != "direct") throw ArgError("conv algorithm must be 'winograd' or 'direct', got '" + a + "'");
+      SetConvAlgorithm(a == "winograd");
+      return Nothing(info);
+    }),
+    OP("getConvAlgorithm", { return Napi::String::New(info.Env(), ConvAlgorithmIsWinograd() ? "winograd" : "direct"); }),
     OP("convTranspose1d", { return Wrap(info, ConvTranspose(info, 1)); }),
     OP("convTranspose2d", { return Wrap(info, ConvTranspose(info, 2)); }),
     OP("batchNorm", {

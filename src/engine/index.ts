@@ -7,7 +7,9 @@ export {
   type AutocastDType,
   type AutocastOptions,
   autocast,
+  type ConvAlgorithm,
   type CpuCacheStats,
+  convAlgorithm,
   cpuCacheStats,
   emptyCpuCache,
   isAutocastEnabled,
@@ -16,8 +18,10 @@ export {
   mallocTrim,
   type OpProfile,
   profileOps,
+  setConvAlgorithm,
   setCpuCacheLimit,
   setMemoryFormat_,
+  withConvAlgorithm,
 } from './perf.js';
 export { dispose, keep, liveTensors, scopeDepth, tidy } from './scope.js';
 export { Tensor } from './tensor.js';

@@ -103,6 +103,8 @@ export interface NativeAddon extends Record<UnaryName, (t: H) => H> {
   cpuCacheStats(): CpuCacheStats;
   emptyCpuCache(): void;
   setCpuCacheLimit(mib: number): void;
+  setConvAlgorithm(algorithm: string): void;
+  getConvAlgorithm(): 'winograd' | 'direct';
   to(t: H, dtype: number | null, device: string | null): H;
   // creation and random
   zeros(shape: number[], dtype: number, device: string): H;

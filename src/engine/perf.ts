@@ -49,6 +49,39 @@ export function isAutocastEnabled(device = 'cpu'): boolean {
   return N.isAutocastEnabled(checkDevice('isAutocastEnabled', device).startsWith('cuda') ? 'cuda' : 'cpu');
 }
 
+/**
+ * How 3×3, stride-1 float32 CPU convolutions run: `direct` (libtorch's own oneDNN call, PyTorch-exact) or
+ * `winograd` (oneDNN's Winograd F(4×4, 3×3) kernels: about half the arithmetic in the forward and both
+ * backward passes, results equal up to rounding, ~1e-6 relative). Where Winograd does not apply (other
+ * kernels, strides, dilations, groups, channel counts not a multiple of 16, few output tiles, autocast,
+ * CUDA) `winograd` runs the direct path. The trainer and the inference paths set it from their options
+ * (default winograd); AUDIOTAG_CONV_ALGORITHM=direct|winograd in the environment overrides every setting.
+ * docs/engine.md, "Convolution algorithm".
+ */
+export type ConvAlgorithm = 'winograd' | 'direct';
+
+export function setConvAlgorithm(algorithm: ConvAlgorithm): void {
+  if (algorithm !== 'winograd' && algorithm !== 'direct')
+    fail('setConvAlgorithm', `expected 'winograd' or 'direct', got ${JSON.stringify(algorithm)}`);
+  N.setConvAlgorithm(algorithm);
+}
+
+/** The algorithm in force (process-wide). */
+export function convAlgorithm(): ConvAlgorithm {
+  return N.getConvAlgorithm();
+}
+
+/** Runs fn with `algorithm` in force, then restores the previous one (synchronous fn only). */
+export function withConvAlgorithm<T>(algorithm: ConvAlgorithm, fn: () => T): T {
+  const before = convAlgorithm();
+  setConvAlgorithm(algorithm);
+  try {
+    return fn();
+  } finally {
+    setConvAlgorithm(before);
+  }
+}
+
 export interface MallocStats {
   /** Bytes glibc holds in its heaps (in use + free but kept). */
   heapBytes: number;

@@ -66,6 +66,8 @@ export interface LoadOptions {
   /** Engine threads (default: the run's train.threads, else 1). */
   threads?: number;
   device?: string;
+  /** Engine 3×3 convolutions: 'winograd' (default) or 'direct' (libtorch's, PyTorch-exact); E.setConvAlgorithm. */
+  convAlgorithm?: 'winograd' | 'direct';
 }
 
 /** What a model path names: an ONNX file, one checkpoint directory, or a run with fold checkpoints. */

@@ -13,6 +13,7 @@ export function loadEngineBackend(dir: string, label: string, opts: LoadOptions 
   const device = opts.device ?? 'cpu';
   const { model, config } = loadModel(dir, device === 'cpu' ? {} : { device });
   if (opts.threads) E.setNumThreads(opts.threads);
+  E.setConvAlgorithm(opts.convAlgorithm ?? 'winograd');
   if (!Array.isArray(config.classes))
     throw new Error(`${dir}/config.json: no "classes" list; was it written by audiotag train?`);
   if (config.featureConfig === undefined)

@@ -31,6 +31,8 @@ export interface ModelBenchOptions {
   memoryFormat?: 'contiguous' | 'channels-last';
   /** 'fp32' (default) or 'bf16': the forward pass under bfloat16 autocast, loss and optimiser in float32. */
   precision?: 'fp32' | 'bf16';
+  /** 3×3 convolutions: 'winograd' (default, as the trainer runs them) or 'direct' (libtorch's; E.setConvAlgorithm). */
+  convAlgorithm?: E.ConvAlgorithm;
   /**
    * The PyTorch peer's glibc allocator: 'default' (as its users run it) or 'keep' (MALLOC_MMAP_THRESHOLD_,
    * MALLOC_TRIM_THRESHOLD_, MALLOC_TOP_PAD_ set high, as the acceptance check's same-allocator run).
@@ -59,6 +61,8 @@ export interface ModelBenchResult {
   impl: 'audiotag' | 'torch';
   memory_format?: string;
   precision?: string;
+  /** 'winograd' or 'direct' (ours); PyTorch's convolutions are always direct. */
+  conv_algorithm?: string;
   mode: BenchMode;
   model: string;
   batch: number;
@@ -81,12 +85,15 @@ function resolved(o: ModelBenchOptions) {
     seed: o.seed ?? 0,
     memoryFormat: o.memoryFormat ?? 'contiguous',
     precision: o.precision ?? 'fp32',
+    convAlgorithm: o.convAlgorithm ?? 'winograd',
     peerAllocator: o.peerAllocator ?? 'default',
   };
   if (r.memoryFormat !== 'contiguous' && r.memoryFormat !== 'channels-last')
     throw new Error(`bench: memory format must be contiguous or channels-last, got ${r.memoryFormat}`);
   if (r.precision !== 'fp32' && r.precision !== 'bf16')
     throw new Error(`bench: precision must be fp32 or bf16, got ${r.precision}`);
+  if (r.convAlgorithm !== 'winograd' && r.convAlgorithm !== 'direct')
+    throw new Error(`bench: conv algorithm must be winograd or direct, got ${r.convAlgorithm}`);
   if (r.peerAllocator !== 'default' && r.peerAllocator !== 'keep')
     throw new Error(`bench: peer allocator must be default or keep, got ${r.peerAllocator}`);
   for (const k of ['batch', 'size', 'steps', 'classes'] as const)
@@ -113,6 +120,10 @@ const round3 = (x: number) => Math.round(x * 1000) / 1000;
 /** Times `steps` training (Adam, cross entropy) or inference (eval, no grad) steps of a registry model. */
 export function benchModel(opts: ModelBenchOptions): ModelBenchResult {
   const o = resolved(opts);
+  return E.withConvAlgorithm(o.convAlgorithm, () => benchResolved(o));
+}
+
+function benchResolved(o: ReturnType<typeof resolved>): ModelBenchResult {
   if (o.threads !== undefined) E.setNumThreads(o.threads);
   E.manualSeed(o.seed);
   const config = resolveModelConfig(o.model, { numClasses: o.classes }) as Record<string, unknown>;
@@ -195,6 +206,7 @@ export function benchModel(opts: ModelBenchOptions): ModelBenchResult {
     impl: 'audiotag',
     memory_format: o.memoryFormat,
     precision: o.precision,
+    conv_algorithm: E.convAlgorithm(),
     mode: o.mode,
     model: o.model,
     batch: o.batch,
@@ -259,6 +271,7 @@ export function benchTorchPeer(opts: ModelBenchOptions): ModelBenchResult {
     impl: 'torch',
     memory_format: o.memoryFormat,
     precision: o.precision,
+    conv_algorithm: 'direct',
     mode: o.mode,
     model: o.model,
     batch: o.batch,

@@ -207,6 +207,12 @@ export const trainConfigSchema = z.strictObject({
       .describe(
         'Layout of conv weights and 4-D batches: channels-last (the default) runs oneDNN convolutions without reorders; same results up to summation order (docs/engine.md, Speed).',
       ),
+    convAlgorithm: z
+      .enum(['winograd', 'direct'])
+      .default('winograd')
+      .describe(
+        "3×3 stride-1 convolutions: winograd (oneDNN's Winograd kernels, about half the arithmetic; results equal up to rounding) or direct (libtorch's, PyTorch-exact). docs/engine.md, Convolution algorithm.",
+      ),
     precision: z
       .enum(['fp32', 'bf16'])
       .default('fp32')

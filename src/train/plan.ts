@@ -122,6 +122,7 @@ export function optimisationOptions(
   | 'loss'
   | 'clipGradNorm'
   | 'memoryFormat'
+  | 'convAlgorithm'
   | 'precision'
   | 'ema'
   | 'earlyStopping'
@@ -135,6 +136,7 @@ export function optimisationOptions(
     loss: t.loss,
     clipGradNorm: t.clipGradNorm,
     memoryFormat: t.memoryFormat,
+    convAlgorithm: t.convAlgorithm,
     precision: t.precision,
     ema: t.ema,
     earlyStopping: t.earlyStopping,

@@ -97,6 +97,8 @@ export interface TrainOptions {
   clipGradNorm?: number | null;
   /** 'channels-last' (the default): conv weights and 4-D batches in NHWC layout (docs/engine.md, Speed). */
   memoryFormat?: 'contiguous' | 'channels-last';
+  /** 3×3 convolutions: 'winograd' (the default) or 'direct' (E.setConvAlgorithm; process-wide). */
+  convAlgorithm?: E.ConvAlgorithm;
   /** 'bf16': the training forward under bfloat16 autocast; loss, weights and optimiser stay float32. */
   precision?: 'fp32' | 'bf16';
   ema?: { decay: number; warmup: boolean } | null;
@@ -253,6 +255,7 @@ class FoldTrainer {
     // Before the optimiser exists, so its state takes the parameters' layout.
     const cl = (o.memoryFormat ?? 'channels-last') === 'channels-last';
     this.channelsLast = cl;
+    E.setConvAlgorithm(o.convAlgorithm ?? 'winograd');
     if (cl) E.setMemoryFormat_(this.model.parameters(), 'channels-last');
     this.opt = createOptimizer(this.model.parameters(), o.optimizer);
     const copy = o.ema && o.makeCopy ? o.makeCopy() : null;

@@ -24,6 +24,7 @@ interface ModelBenchFlags {
   runtime?: string;
   memoryFormat?: string;
   precision?: string;
+  convAlgorithm?: string;
   peerAllocator?: string;
   json?: boolean;
 }
@@ -84,6 +85,11 @@ function addModelBenches(group: Command): void {
       )
       .option('--precision <p>', 'fp32, or bf16 (forward under bfloat16 autocast)', 'fp32')
       .option(
+        '--conv-algorithm <a>',
+        "3×3 convolutions: winograd (the trainer's and predict's default) or direct (libtorch's)",
+        'winograd',
+      )
+      .option(
         '--peer-allocator <a>',
         "PyTorch's glibc malloc: default, or keep (MALLOC_*_THRESHOLD_ set high)",
         'default',
@@ -111,6 +117,7 @@ function addModelBenches(group: Command): void {
             'channels-last',
           ] as const),
           precision: optionalChoice('--precision', f.precision, ['fp32', 'bf16'] as const),
+          convAlgorithm: optionalChoice('--conv-algorithm', f.convAlgorithm, ['winograd', 'direct'] as const),
           peerAllocator: optionalChoice('--peer-allocator', f.peerAllocator, ['default', 'keep'] as const),
         };
         const out = (s: string) => process.stdout.write(`${s}\n`);
@@ -370,7 +377,10 @@ export function register(program: Command): void {
 }
 
 /** The flags of `audiotag bench infer` that the ONNX path reads: the engine path's, less its layout options. */
-type OnnxBenchFlags = Omit<ModelBenchFlags, 'runtime' | 'memoryFormat' | 'precision' | 'peerAllocator'>;
+type OnnxBenchFlags = Omit<
+  ModelBenchFlags,
+  'runtime' | 'memoryFormat' | 'precision' | 'convAlgorithm' | 'peerAllocator'
+>;
 
 /** `audiotag bench infer --runtime onnx [--peer torch --rounds N]`: prints one line per run and a summary. */
 async function onnxBenchCli(f: OnnxBenchFlags): Promise<void> {
