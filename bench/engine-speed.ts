@@ -17,6 +17,7 @@
 //   cl               channels-last weights and input (ours trains channels-last by default; infer does not)
 //   contig           ours: contiguous (NCHW) weights and input, the trainer's layout before channels-last
 //   bf16             forward under bfloat16 autocast
+//   direct           ours: libtorch's direct convolutions (--conv-algorithm direct; Winograd is ours' default)
 //   threads=N        this variant with N intra-op threads instead of --threads
 
 import { spawnSync } from 'node:child_process';
@@ -73,6 +74,7 @@ function runVariant(v: string): Run {
     else if (k === 'contig') extra.push('--memory-format', 'contiguous');
     else if (k === 'threads') threads = val!;
     else if (k === 'bf16') extra.push('--precision', 'bf16');
+    else if (k === 'direct' && who === 'ours') extra.push('--conv-algorithm', 'direct');
     else throw new Error(`engine-speed: unknown setting "${s}" in variant "${v}"`);
   }
   const common = ['--batch', a.batch!, '--size', a.size!, '--steps', a.steps!, '--threads', threads];
