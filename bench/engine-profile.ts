@@ -4,6 +4,7 @@
 //
 //   npx tsx bench/engine-profile.ts --models cnn-model-1,small-cnn,resnet18 --batch 32 --size 64 --threads 1 \
 //     [--memory-format channels-last] [--precision bf16] [--top 6] [--mode infer: eval forward under noGrad]
+//     [--conv-algorithm direct: libtorch's convolutions; default winograd, as the trainer]
 //
 // Wall time: on a loaded machine a phase includes time descheduled, so read the shares, and profile with
 // one thread (with two, one op's time includes waiting for the other thread).
@@ -25,10 +26,12 @@ const { values: a } = parseArgs({
     precision: { type: 'string', default: 'fp32' },
     top: { type: 'string', default: '6' },
     mode: { type: 'string', default: 'train' },
+    'conv-algorithm': { type: 'string', default: 'winograd' },
   },
 });
 
 E.setNumThreads(Number(a.threads));
+E.setConvAlgorithm(a['conv-algorithm'] as E.ConvAlgorithm);
 const top = Number(a.top);
 const bf16 = a.precision === 'bf16';
 const cl = a['memory-format'] === 'channels-last';

@@ -12,6 +12,7 @@
 
 #ifdef AUDIOTAG_WITH_DNNL
 #include <ATen/autocast_mode.h>
+#include <ATen/record_function.h>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <torch/csrc/autograd/custom_function.h>
 
@@ -171,6 +172,7 @@ Key MakeKey(const at::Tensor& x, const at::Tensor& w, bool bias, int64_t pad, bo
 }
 
 at::Tensor Forward(Plan& p, const Key& k, const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) {
+  RECORD_FUNCTION("audiotag::winograd_convolution", std::vector<c10::IValue>());  // seen by profileOps
   dnnl::stream s(Engine());
   at::Tensor y = at::empty({k.n, k.oc, k.h + 2 * k.pad - 2, k.w + 2 * k.pad - 2}, x.options(),
                            Format(k.channelsLast));
@@ -189,6 +191,7 @@ at::Tensor Forward(Plan& p, const Key& k, const at::Tensor& x, const at::Tensor&
 // gx (when wanted), gw, gb (when the convolution has a bias) for the output gradient g.
 std::vector<at::Tensor> Backward(Plan& p, const Key& k, const at::Tensor& x, const at::Tensor& w,
                                  const at::Tensor& gIn, bool wantX) {
+  RECORD_FUNCTION("audiotag::winograd_convolution_backward", std::vector<c10::IValue>());
   dnnl::stream s(Engine());
   at::Tensor g = gIn.contiguous(Format(k.channelsLast));
   memory gUser = User(p.dst, g);
