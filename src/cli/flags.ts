@@ -156,3 +156,14 @@ export function requireOutputDir(flag: string, path: string): void {
   if (!statSync(up).isDirectory())
     throw new UsageError(`${flag} ${path}: ${up} is a file, expected a folder`);
 }
+
+/** A Redis URL flag (`--queue`) checked before any work: a malformed one is a usage error naming the flag.
+ * BullMQ's module loads only here, so commands without the flag never load it. */
+export async function requireQueueUrl(flag: string, url: string): Promise<void> {
+  const { redisConnection } = await import('../distributed/bullmq-predict.js');
+  try {
+    redisConnection(flag, url);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}

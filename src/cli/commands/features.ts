@@ -30,6 +30,7 @@ import {
   requireExt,
   requireInputFile,
   requireOutputFile,
+  requireQueueUrl,
 } from '../flags.js';
 
 interface Flags {
@@ -198,12 +199,8 @@ export async function runClipBatch<R>(
 ): Promise<R> {
   let fanout: FeatureFanout | null = null;
   if (o.queue !== undefined) {
-    const { redisConnection, reachRedis } = await import('../../distributed/bullmq-predict.js');
-    try {
-      redisConnection('--queue', o.queue);
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
+    await requireQueueUrl('--queue', o.queue);
+    const { reachRedis } = await import('../../distributed/bullmq-predict.js');
     await reachRedis('--queue', o.queue);
     const queued = await import('../../distributed/bullmq-features.js');
     fanout = new queued.FeatureFanout(o.queue, o.config, o.backend);

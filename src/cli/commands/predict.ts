@@ -20,6 +20,7 @@ import {
   parseNumber,
   requireInputFile,
   requireOutputDir,
+  requireQueueUrl,
 } from '../flags.js';
 import { lineInterval } from '../progress.js';
 
@@ -315,12 +316,8 @@ More: docs/predict.md`,
     if (flags.chunkSeconds !== undefined && flags.queue === undefined)
       throw new UsageError('--chunk-seconds goes with --queue (chunks are jobs for queue workers)');
     if (flags.queue !== undefined) {
-      const { bullmqRunner, redisConnection } = await import('../../distributed/bullmq-predict.js');
-      try {
-        redisConnection('--queue', flags.queue);
-      } catch (e) {
-        throw new UsageError((e as Error).message);
-      }
+      await requireQueueUrl('--queue', flags.queue);
+      const { bullmqRunner } = await import('../../distributed/bullmq-predict.js');
       const chunkSeconds =
         flags.chunkSeconds === undefined
           ? undefined

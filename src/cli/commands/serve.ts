@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { JobOutput, JobPayload } from '../../serve/server.js';
 import { UsageError } from '../errors.js';
-import { numberArg, parseList } from '../flags.js';
+import { numberArg, parseList, requireQueueUrl } from '../flags.js';
 
 const PORT = { int: true, min: 0, max: 65535 };
 const POSITIVE = { above: 0 };
@@ -93,12 +93,7 @@ export function register(program: Command): void {
         jobDir = `${flags.jobsDb}.files`;
       } else if (flags.queue !== undefined) {
         const { BullmqJobQueue, serveJobDir } = await import('../../distributed/bullmq-queue.js');
-        const { redisConnection } = await import('../../distributed/bullmq-predict.js');
-        try {
-          redisConnection('--queue', flags.queue);
-        } catch (e) {
-          throw new UsageError((e as Error).message);
-        }
+        await requireQueueUrl('--queue', flags.queue);
         const q = await BullmqJobQueue.open<JobPayload, JobOutput>(flags.queue, { flag: '--queue' });
         queue = q;
         jobDir = flags.jobsDir ?? serveJobDir(flags.queue);

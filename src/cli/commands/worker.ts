@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { parseNumber } from '../flags.js';
+import { parseNumber, requireQueueUrl } from '../flags.js';
 
 interface WorkerFlags {
   queue: string;
@@ -45,13 +45,8 @@ export function register(program: Command): void {
         throw new UsageError('--job-lease goes with --model (it is the lease of serve jobs)');
       if (flags.model !== undefined && !existsSync(flags.model))
         throw new UsageError(`--model: ${flags.model} does not exist`);
-      const { redisConnection } = await import('../../distributed/bullmq-predict.js');
+      await requireQueueUrl('--queue', flags.queue);
       const { runWorker } = await import('../../distributed/bullmq-worker.js');
-      try {
-        redisConnection('--queue', flags.queue);
-      } catch (e) {
-        throw new UsageError((e as Error).message);
-      }
       const stop = new AbortController();
       const onSignal = () => stop.abort();
       process.once('SIGINT', onSignal);
