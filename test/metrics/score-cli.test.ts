@@ -138,4 +138,48 @@ describe('scoring submission files', () => {
     assert.equal(r.code, 2);
     assert.match(r.stderr, /--threshold must be a number, got "high"/);
   });
+
+  it("an ensemble of score tables: the mean (or rank mean) on the first table's grid, each member beside it", async () => {
+    const dir = tempDir();
+    // a.wav is right only in the mean: A says Meow by a hair, B says Bark clearly.
+    writeTree(dir, {
+      'truth.csv': 'fname,label\na.wav,Bark\nb.wav,Meow\nc.wav,Purr\n',
+      'a.csv': 'fname,Bark,Meow,Purr\na.wav,0.4,0.5,0.1\nb.wav,0.1,0.8,0.1\nc.wav,0.5,0.1,0.4\n',
+      // Other row and column order than a.csv.
+      'b.csv': 'fname,Purr,Bark,Meow\nc.wav,0.7,0.2,0.1\nb.wav,0.2,0.5,0.3\na.wav,0.1,0.8,0.1\n',
+      'c.csv': 'fname,Bark,Meow\na.wav,1,0\nb.wav,0,1\nc.wav,1,0\n',
+      'd.csv': 'fname,Bark,Meow,Purr\na.wav,1,0,0\nb.wav,0,1,0\n',
+    });
+    const args = ['score', '--truth', join(dir, 'truth.csv'), '--metric', 'accuracy'];
+    const a = join(dir, 'a.csv');
+    const b = join(dir, 'b.csv');
+    const r = await runCli([...args, '--pred', a, '--pred', b]);
+    assert.equal(r.code, 0, r.stderr);
+    // mean: a = (0.6, 0.3, 0.1) Bark, b = (0.3, 0.55, 0.15) Meow, c = (0.35, 0.1, 0.55) Purr.
+    assert.deepEqual(JSON.parse(r.stdout), {
+      accuracy: 1,
+      members: { [a]: { accuracy: 1 / 3 }, [b]: { accuracy: 2 / 3 } },
+    });
+    const rank = await runCli([...args, '--pred', a, '--pred', b, '--ensemble', 'rank']);
+    assert.equal(rank.code, 0, rank.stderr);
+    assert.equal(typeof JSON.parse(rank.stdout).accuracy, 'number');
+    const bad = await runCli([
+      ...args,
+      '--pred',
+      a,
+      '--pred',
+      join(dir, 'c.csv'),
+      '--pred',
+      join(dir, 'd.csv'),
+    ]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /c\.csv: class columns differ from .*a\.csv: missing Purr/);
+    assert.match(bad.stderr, /d\.csv: rows differ from .*a\.csv: missing c\.wav/);
+    const one = await runCli([...args, '--pred', a, '--ensemble', 'mean']);
+    assert.equal(one.code, 2);
+    assert.match(one.stderr, /--ensemble: needs two or more --pred files/);
+    const how = await runCli([...args, '--pred', a, '--pred', b, '--ensemble', 'median']);
+    assert.equal(how.code, 2);
+    assert.match(how.stderr, /--ensemble/);
+  });
 });

@@ -287,3 +287,59 @@ export async function scoreFiles(
   if (!truth || !pred) throw new SubmissionError(problems);
   return scoreSubmission(truth, pred, opts, problems);
 }
+
+/** Wide prediction tables laid on one grid for an ensemble: the first table's rows and class columns. */
+export interface AlignedPredictions {
+  ids: string[];
+  classes: string[];
+  /** One row-major [ids, classes] matrix per table. */
+  mats: Float32Array[];
+}
+
+/**
+ * Lays several wide prediction tables (e.g. the `oof.csv` of runs trained with different seeds) on the
+ * first one's rows and class columns, in any row or column order. Throws a SubmissionError listing every
+ * table that is a label list or whose ids or classes differ from the first's.
+ */
+export function alignPredictions(
+  named: readonly { path: string; pred: PredictionFile }[],
+): AlignedPredictions {
+  const problems: string[] = [];
+  const first = named[0]!.pred;
+  const ids = first.ids;
+  const classes = first.classes ?? [];
+  const firstIds = new Set(ids);
+  for (const { path, pred } of named) {
+    if (pred.format !== 'wide') {
+      problems.push(`${path}: an ensemble needs score tables (id + one column per class), not label lists`);
+      continue;
+    }
+    const rows = new Set(pred.ids);
+    const missing = ids.filter((id) => !rows.has(id));
+    const extra = pred.ids.filter((id) => !firstIds.has(id));
+    if (missing.length > 0 || extra.length > 0)
+      problems.push(
+        `${path}: rows differ from ${named[0]!.path}: missing ${list(missing)}; extra ${list(extra)}`,
+      );
+    const cols = new Set(pred.classes);
+    const absent = classes.filter((c) => !cols.has(c));
+    const more = pred.classes!.filter((c) => !classes.includes(c));
+    if (absent.length > 0 || more.length > 0)
+      problems.push(
+        `${path}: class columns differ from ${named[0]!.path}: missing ${list(absent)}; extra ${list(more)}`,
+      );
+  }
+  if (problems.length > 0) throw new SubmissionError(problems);
+  const c = classes.length;
+  const mats = named.map(({ pred }) => {
+    const row = new Map(pred.ids.map((id, i) => [id, i]));
+    const col = classes.map((name) => pred.classes!.indexOf(name));
+    const m = new Float32Array(ids.length * c);
+    ids.forEach((id, i) => {
+      const r = row.get(id)! * pred.classes!.length;
+      for (let j = 0; j < c; j++) m[i * c + j] = pred.scores![r + col[j]!]!;
+    });
+    return m;
+  });
+  return { ids, classes, mats };
+}
