@@ -4,8 +4,8 @@
 // falls back to ffmpeg subprocesses and src/audio/resample.ts. Node-only.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../core/package-root.js';
 import type { ResampleQuality } from './resample.js';
 
 export interface NativeDecodeOptions {
@@ -50,16 +50,6 @@ export interface AudioAddon {
   Resampler: new (fromRate: number, toRate: number, quality: ResampleQuality) => NativeResampler;
   sndfileVersion: string;
   soxrVersion: string;
-}
-
-function packageRoot(): string | null {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    const up = dirname(dir);
-    if (up === dir) return null;
-    dir = up;
-  }
 }
 
 let loaded: { addon: AudioAddon | null; why: string } | null = null;

@@ -1,8 +1,6 @@
-// What every step of the demo's tour shares: the context a step gets, what it returns, and the paths of
-// the data set, the tour's runs and the shipped configs (src/demo/tour.ts runs the steps).
-import { existsSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { packageRoot as findPackageRoot } from '../core/package-root.js';
 import type { DemoData } from './generate.js';
 import type { DemoSize } from './plan.js';
 
@@ -67,13 +65,9 @@ export interface StepReport {
 
 /** The package root (holds package.json), from src/demo and dist/src/demo alike. */
 export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`demo: no package.json above ${fileURLToPath(import.meta.url)}`);
-    dir = up;
-  }
+  const root = findPackageRoot();
+  if (root === null) throw new Error(`demo: no package.json above ${fileURLToPath(import.meta.url)}`);
+  return root;
 }
 
 /** A config shipped in configs/demo/. */

@@ -3,8 +3,8 @@
 // and optim.ts.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot as findPackageRoot } from '../core/package-root.js';
 import { EngineError } from './errors.js';
 
 /** An opaque libtorch tensor reference (a JS external owned by the addon). */
@@ -366,15 +366,11 @@ export interface NativeAddon extends Record<UnaryName, (t: H) => H> {
   clipGradNorm(params: H[], maxNorm: number, normType: number): number;
 }
 
-/** The package root: the nearest folder above this file with a package.json (src/ and dist/src/ alike). */
+/** The package root (src/core/package-root.ts); the engine cannot load without it. */
 function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    const up = dirname(dir);
-    if (up === dir) throw new EngineError('engine: cannot find the audiotag package root');
-    dir = up;
-  }
+  const root = findPackageRoot();
+  if (root === null) throw new EngineError('engine: cannot find the audiotag package root');
+  return root;
 }
 
 /**
