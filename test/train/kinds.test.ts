@@ -7,8 +7,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { loadTrainConfig } from '../../src/train/config.js';
+import { recipeKindPath, recipeKinds } from '../../src/train/kinds.js';
 import { runTraining } from '../../src/train/run.js';
-import { ROOT, SHARED, tempDir } from './helpers.js';
+import { ROOT, runCli, SHARED, tempDir } from './helpers.js';
 
 const KINDS = join(ROOT, 'configs/kinds');
 const dir = tempDir('audiotag-kinds-');
@@ -78,4 +79,40 @@ describe('configs/kinds: one recipe per kind of sound', () => {
       assert.ok(existsSync(join(out, 'fold0', 'last', 'model.safetensors')));
     });
   }
+
+  test('`train --config KIND` trains the shipped recipe of that kind; an unknown name is a usage error', async () => {
+    assert.deepEqual(recipeKinds(), ['environmental', 'general', 'instruments', 'speech']);
+    assert.equal(recipeKindPath('speech'), join(KINDS, 'speech.yaml'));
+    assert.equal(recipeKindPath('speech.yaml'), null);
+    const out = join(dir, 'by-name');
+    const r = await runCli([
+      'train',
+      '--config',
+      'general',
+      '--out',
+      out,
+      '--folds',
+      '0',
+      '--quiet',
+      '--train.epochs',
+      '1',
+      '--loader.workers',
+      '0',
+      '--loader.cacheDir',
+      join(dir, 'cache'),
+      '--data.filter',
+      '{label: [dog, rooster], take: [A]}',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const recorded = readFileSync(join(out, 'config.yaml'), 'utf8');
+    assert.match(recorded, /RandomEQ/);
+    assert.doesNotMatch(recorded, /FrequencyShift/, "general.yaml's augmentation, not environmental.yaml's");
+    assert.ok(recorded.includes(join(SHARED, 'esc10', 'meta.csv')), 'paths resolved against configs/kinds');
+    const bad = await runCli(['train', '--config', 'birdsong', '--out', join(dir, 'none')]);
+    assert.equal(bad.code, 2);
+    assert.match(
+      bad.stderr,
+      /--config birdsong: no such file, and not a shipped recipe \(environmental, general, instruments, speech\)/,
+    );
+  });
 });

@@ -1,11 +1,13 @@
 // `audiotag train`: trains a run from a YAML config (every key also settable as a dotted flag, e.g.
 // `--train.epochs 5 --data.manifest other.csv`) into a run directory; see docs/train.md.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { SchemaError } from '../../core/errors.js';
 import { rankLayoutFromEnv } from '../../distributed/env.js';
 import { launchLocal, parseMaster, withoutFlags } from '../../distributed/launch.js';
 import { ConfigError, loadTrainConfig, parseOverrideArgs } from '../../train/config.js';
+import { recipeKindPath, recipeKinds } from '../../train/kinds.js';
 import { UsageError } from '../errors.js';
 import { parseFoldList, parseNumber, requireInputFile, requireOutputDir } from '../flags.js';
 import { trainReporter } from '../progress.js';
@@ -48,7 +50,10 @@ export function register(program: Command): void {
   program
     .command('train')
     .description('train a model (k-fold or one split) from a YAML config; writes a run directory')
-    .option('--config <yaml>', 'training config (configs/*.yaml); paths in it are relative to its folder')
+    .option(
+      '--config <yaml>',
+      `training config (configs/*.yaml; paths in it are relative to its folder), or a shipped recipe: ${recipeKinds().join(', ')}`,
+    )
     .requiredOption(
       '--out <dir>',
       'run directory (config.yaml, fold<i>/best|last, log.jsonl, oof.csv, metrics.json)',
@@ -71,7 +76,7 @@ export function register(program: Command): void {
     )
     .action(async (flags: TrainFlags, cmd: Command) => {
       const folds = parseFoldList('--folds', flags.folds);
-      if (flags.config !== undefined) requireInputFile('--config', flags.config);
+      if (flags.config !== undefined) flags.config = configFile(flags.config);
       requireOutputDir('--out', flags.out);
       const nproc =
         flags.nproc === undefined ? 1 : parseNumber('--nproc', flags.nproc, { int: true, min: 1 });
@@ -152,4 +157,17 @@ export function register(program: Command): void {
         .join(', ');
       process.stdout.write(`${flags.out}: ${summary.folds.length}/${summary.planned} folds, ${main}\n`);
     });
+}
+
+/** `--config`: a YAML file, or the name of a recipe shipped in configs/kinds/. */
+function configFile(value: string): string {
+  if (existsSync(value)) {
+    requireInputFile('--config', value);
+    return value;
+  }
+  const shipped = recipeKindPath(value);
+  if (shipped !== null) return shipped;
+  throw new UsageError(
+    `--config ${value}: no such file, and not a shipped recipe (${recipeKinds().join(', ')})`,
+  );
 }
