@@ -1,3 +1,5 @@
+// What every step of the demo's tour shares: the context a step gets, what it returns, and the paths of
+// the data set, the tour's runs and the shipped configs (src/demo/tour.ts runs the steps).
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { packageRoot as findPackageRoot } from '../core/package-root.js';
