@@ -52,7 +52,7 @@ export function register(program: Command): void {
     .description('train a model (k-fold or one split) from a YAML config; writes a run directory')
     .option(
       '--config <yaml>',
-      `training config (configs/*.yaml; paths in it are relative to its folder), or a shipped recipe: ${recipeKinds().join(', ')}`,
+      'training config (configs/*.yaml; paths in it are relative to its folder), or the name of a recipe shipped in configs/kinds/ (speech, environmental, …)',
     )
     .requiredOption(
       '--out <dir>',
